@@ -1,0 +1,5 @@
+"""``python -m eventx`` runs the command line."""
+
+from eventx.cli import main
+
+main()

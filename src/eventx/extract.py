@@ -1,0 +1,382 @@
+"""Extraction: one instructor call per article, with two retry policies kept apart.
+
+* Transient faults (429, 408, 409, 5xx, timeouts, connection errors) are retried
+  around each single HTTP request by tenacity, honouring ``Retry-After``; the
+  openai SDK's own retries are switched off so attempts never multiply.
+* Invalid answers (malformed JSON, schema violations, evidence not found in the
+  article) are re-asked by instructor with the validation error, ``max_reasks`` times.
+
+Usage is counted on every response that comes back, across both policies. This is
+the only module that imports openai or instructor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Literal, Self
+
+import instructor
+import openai
+from instructor.core import IncompleteOutputException, InstructorRetryException
+from pydantic import ValidationError, model_validator
+from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt
+
+from eventx import errors
+from eventx.config import Mode, Settings
+from eventx.ground import (
+    ArticleIndex,
+    GroundingPolicy,
+    Ungrounded,
+    drop_ungrounded,
+    flag_ungrounded,
+    ground,
+    reask_message,
+)
+from eventx.models import Article, ArticleExtraction, ExtractionResult, Usage
+from eventx.pricing import estimate_cost
+from eventx.prompt import build_messages, model_facing_schema, prompt_hash
+from eventx.replay import is_replay_miss
+from eventx.retry import BackoffWait
+
+OnError = Literal["raise", "record"]
+SleepFn = Callable[[float], None]
+AsyncSleepFn = Callable[[float], Awaitable[None]]
+
+_INSTRUCTOR_MODES = {
+    Mode.TOOLS: instructor.Mode.TOOLS,
+    Mode.JSON_SCHEMA: instructor.Mode.JSON_SCHEMA,
+    Mode.JSON: instructor.Mode.JSON,
+    Mode.MD_JSON: instructor.Mode.MD_JSON,
+}
+_TRANSIENT_STATUS = frozenset({408, 409, 429})
+
+
+@dataclass
+class _Call:
+    """Everything one article's extraction accumulates while instructor works."""
+
+    article: Article
+    index: ArticleIndex
+    max_attempts: int
+    usage: Usage = field(default_factory=Usage)
+    answers: int = 0
+    ungrounded: list[Ungrounded] = field(default_factory=list)
+
+    def count_response(self, response: Any) -> None:
+        self.answers += 1
+        usage = getattr(response, "usage", None)
+        self.usage.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
+        self.usage.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+    @property
+    def final_answer(self) -> bool:
+        return self.answers >= self.max_attempts
+
+
+_current_call: ContextVar[_Call | None] = ContextVar("eventx_current_call", default=None)
+
+
+class ModelAnswer(ArticleExtraction):
+    """An :class:`ArticleExtraction` as the model sends it; grounded while validated.
+
+    Its schema is the model-facing one (no read-only fields). Quotes that cannot be
+    located raise a validation error, which instructor turns into a re-ask, except
+    on the last allowed answer, where the grounding policy decides.
+    """
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return model_facing_schema(ArticleExtraction)
+
+    @model_validator(mode="after")
+    def _ground_quotes(self) -> Self:
+        call = _current_call.get()
+        if call is None:
+            return self
+        missing = ground(self, call.index)
+        if missing and not call.final_answer:
+            raise ValueError(reask_message(missing))
+        call.ungrounded = missing
+        return self
+
+
+def _is_transient(exception: BaseException) -> bool:
+    if is_replay_miss(exception):
+        return False
+    if isinstance(exception, openai.APIConnectionError):  # includes timeouts
+        return True
+    if isinstance(exception, openai.APIStatusError):
+        return exception.status_code in _TRANSIENT_STATUS or exception.status_code >= 500
+    return False
+
+
+class Extractor:
+    """Extracts events and claims from articles with an OpenAI-compatible model.
+
+    Args:
+        client: an ``openai.OpenAI`` or ``openai.AsyncOpenAI`` client to use instead of
+            building one (its own retries are switched off). Settings such as
+            ``base_url`` and ``api_key`` are then ignored.
+        sleep / async_sleep: how to wait between transient retries (for simulations
+            and tests); ``time.sleep`` / ``asyncio.sleep`` by default.
+        **settings: any :class:`~eventx.config.Settings` field (``model``, ``base_url``,
+            ``api_key``, ``mode``, ``max_reasks``, ``grounding`` …); unset ones come
+            from ``EVENTX_*`` / ``OPENAI_*`` environment variables.
+
+    Raises:
+        ConfigurationError: when no client is given and no endpoint is configured.
+    """
+
+    def __init__(
+        self,
+        client: openai.OpenAI | openai.AsyncOpenAI | None = None,
+        *,
+        sleep: SleepFn | None = None,
+        async_sleep: AsyncSleepFn | None = None,
+        **settings: Any,
+    ) -> None:
+        self.settings = Settings.resolve(**settings)
+        if client is None:
+            self.settings.require_endpoint()
+        self._client = client
+        self._sync_client: openai.OpenAI | None = None
+        self._async_client: openai.AsyncOpenAI | None = None
+        self._sleep = sleep or time.sleep
+        self._async_sleep = async_sleep or asyncio.sleep
+        self.prompt_hash = prompt_hash(ArticleExtraction)
+
+    # -- public API ---------------------------------------------------------------
+
+    def extract(self, article: Article | str, *, on_error: OnError = "raise") -> ExtractionResult:
+        """Extract every event and claim from one article.
+
+        Raises:
+            ExtractionError: when attempts run out (unless ``on_error="record"``, which
+                returns a result whose ``error`` field says what went wrong).
+        """
+        article = _as_article(article)
+        call = self._new_call(article)
+        create = instructor.patch(create=self._sync_create, mode=self._instructor_mode)
+        with _active(call):
+            try:
+                answer = create(**self._request(article))
+            except Exception as exc:
+                return self._failed(call, exc, on_error)
+        return self._succeeded(call, answer, on_error)
+
+    async def aextract(
+        self, article: Article | str, *, on_error: OnError = "raise"
+    ) -> ExtractionResult:
+        """Async twin of :meth:`extract`."""
+        article = _as_article(article)
+        call = self._new_call(article)
+        create = instructor.patch(create=self._async_create, mode=self._instructor_mode)
+        with _active(call):
+            try:
+                answer = await create(**self._request(article))
+            except Exception as exc:
+                return self._failed(call, exc, on_error)
+        return self._succeeded(call, answer, on_error)
+
+    # -- requests -----------------------------------------------------------------
+
+    @property
+    def _instructor_mode(self) -> instructor.Mode:
+        return _INSTRUCTOR_MODES[self.settings.mode]
+
+    def _new_call(self, article: Article) -> _Call:
+        index = ArticleIndex(article.text, self.settings.fuzzy_threshold)
+        return _Call(article=article, index=index, max_attempts=self.settings.max_attempts)
+
+    def _request(self, article: Article) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "response_model": ModelAnswer,
+            "max_retries": self.settings.max_reasks,
+            "strict": False,
+            "model": self.settings.model,
+            "messages": build_messages(article),
+        }
+        if self.settings.max_output_tokens is not None:
+            request["max_tokens"] = self.settings.max_output_tokens
+        if self.settings.temperature is not None:
+            request["temperature"] = self.settings.temperature
+        return request
+
+    def _sync_create(self, *args: Any, **kwargs: Any) -> Any:
+        call = _require_call()
+        retrying = Retrying(sleep=self._sleep, **self._transient_policy())
+        for attempt in retrying:
+            with attempt:
+                call.usage.requests += 1
+                response = self._openai().chat.completions.create(*args, **kwargs)
+        call.count_response(response)
+        return response
+
+    async def _async_create(self, *args: Any, **kwargs: Any) -> Any:
+        call = _require_call()
+        retrying = AsyncRetrying(sleep=self._async_sleep, **self._transient_policy())
+        async for attempt in retrying:
+            with attempt:
+                call.usage.requests += 1
+                response = await self._async_openai().chat.completions.create(*args, **kwargs)
+        call.count_response(response)
+        return response
+
+    def _transient_policy(self) -> dict[str, Any]:
+        return {
+            "stop": stop_after_attempt(self.settings.max_transient_retries + 1),
+            "wait": BackoffWait(max_wait=self.settings.max_retry_wait),
+            "retry": retry_if_exception(_is_transient),
+            "reraise": True,
+        }
+
+    def _openai(self) -> openai.OpenAI:
+        if self._sync_client is None:
+            if isinstance(self._client, openai.OpenAI):
+                self._sync_client = self._client.with_options(max_retries=0)
+            elif self._client is not None:
+                raise errors.ConfigurationError("extract() needs a sync openai.OpenAI client")
+            else:
+                self._sync_client = openai.OpenAI(**self._client_options())
+        return self._sync_client
+
+    def _async_openai(self) -> openai.AsyncOpenAI:
+        if self._async_client is None:
+            if isinstance(self._client, openai.AsyncOpenAI):
+                self._async_client = self._client.with_options(max_retries=0)
+            elif self._client is not None:
+                raise errors.ConfigurationError("aextract() needs an openai.AsyncOpenAI client")
+            else:
+                self._async_client = openai.AsyncOpenAI(**self._client_options())
+        return self._async_client
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "api_key": self.settings.client_api_key(),
+            "base_url": self.settings.base_url,
+            "timeout": self.settings.timeout,
+            "max_retries": 0,
+        }
+
+    # -- results ------------------------------------------------------------------
+
+    def _succeeded(self, call: _Call, answer: ModelAnswer, on_error: OnError) -> ExtractionResult:
+        extraction = ArticleExtraction(events=answer.events, claims=answer.claims)
+        policy = self.settings.grounding
+        if call.ungrounded and policy is GroundingPolicy.FAIL:
+            error = errors.UngroundedEvidenceError(
+                reask_message(call.ungrounded), **self._error_context(call)
+            )
+            return self._failed(call, error, on_error)
+        warnings = (
+            flag_ungrounded(call.ungrounded)
+            if policy is GroundingPolicy.KEEP
+            else drop_ungrounded(extraction)
+        )
+        return self._result(call, extraction=extraction, warnings=warnings)
+
+    def _failed(self, call: _Call, exc: Exception, on_error: OnError) -> ExtractionResult:
+        error = exc if isinstance(exc, errors.ExtractionError) else self._classify(call, exc)
+        if on_error == "raise":
+            raise error from exc if error is not exc else None
+        return self._result(call, error=error.to_record())
+
+    def _classify(self, call: _Call, exc: Exception) -> errors.ExtractionError:
+        cause = exc.__cause__ if isinstance(exc, InstructorRetryException) else exc
+        kind, message = _failure_kind(cause or exc)
+        return kind(message, **self._error_context(call))
+
+    def _error_context(self, call: _Call) -> dict[str, Any]:
+        self._price(call.usage)
+        return {"article_id": call.article.id, "attempts": call.answers, "usage": call.usage}
+
+    def _price(self, usage: Usage) -> None:
+        usage.cost_usd = estimate_cost(self.settings.model, usage)
+
+    def _result(self, call: _Call, **fields: Any) -> ExtractionResult:
+        article = call.article
+        self._price(call.usage)
+        return ExtractionResult(
+            article_id=article.id,
+            source=article.source,
+            title=article.title,
+            url=article.url,
+            language=article.language,
+            published_at=article.published_at,
+            usage=call.usage,
+            attempts=call.answers,
+            model=self.settings.model,
+            mode=self.settings.mode.value,
+            prompt_hash=self.prompt_hash,
+            **fields,
+        )
+
+
+def _failure_kind(cause: BaseException) -> tuple[type[errors.ExtractionError], str]:
+    """Map the exception that ended the attempts to an eventx error class and message."""
+    if is_replay_miss(cause):
+        return errors.ReplayError, (
+            "no recorded response matches this request; the prompt, model or article "
+            "changed since the cassette was recorded (re-record it with --record)"
+        )
+    if isinstance(cause, IncompleteOutputException):
+        return errors.TruncatedOutputError, (
+            "the answer was cut off at the output token limit; raise max_output_tokens"
+        )
+    if isinstance(cause, openai.APIStatusError | openai.APIConnectionError):
+        kind = errors.TransientFaultError if _is_transient(cause) else errors.ApiError
+        return kind, _describe_api_error(cause)
+    if isinstance(cause, AssertionError) and "Unable to generate a response" in str(cause):
+        return errors.RefusalError, f"the model refused: {cause}"
+    if isinstance(cause, ValidationError | json.JSONDecodeError):
+        return errors.InvalidOutputError, f"the answer stayed invalid: {_first_line(cause)}"
+    return errors.InvalidOutputError, f"{type(cause).__name__}: {_first_line(cause)}"
+
+
+def _describe_api_error(error: openai.APIError) -> str:
+    if isinstance(error, openai.APIStatusError):
+        return f"HTTP {error.status_code} from the model endpoint: {_first_line(error)}"
+    if isinstance(error, openai.APITimeoutError):
+        return "the request to the model endpoint timed out"
+    return f"could not reach the model endpoint ({_first_line(error)})"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _as_article(article: Article | str) -> Article:
+    if isinstance(article, Article):
+        return article
+    return Article(id="article", text=article)
+
+
+def _require_call() -> _Call:
+    call = _current_call.get()
+    if call is None:  # pragma: no cover - only reachable by misuse of private functions
+        raise RuntimeError("no extraction in progress")
+    return call
+
+
+@contextmanager
+def _active(call: _Call) -> Iterator[None]:
+    token = _current_call.set(call)
+    try:
+        yield
+    finally:
+        _current_call.reset(token)
+
+
+def extract(text: str | Article, **settings: Any) -> ExtractionResult:
+    """Extract events and claims from one article text in a single call.
+
+    ``settings`` are passed to :class:`Extractor`; see there. Raises on failure.
+    """
+    return Extractor(**settings).extract(text)

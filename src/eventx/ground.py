@@ -1,0 +1,278 @@
+"""Grounding: locate every evidence quote in the original article text.
+
+The model only quotes; eventx finds the quote and fills ``start``/``end`` so that
+``text[start:end]`` is the evidence as it stands in the article. Three tiers are
+tried in order:
+
+``exact``
+    the quote is a substring of the text.
+``normalized``
+    equal after Unicode NFKC, lower-casing, typographic quotes („“”«»‚‘’) and
+    dashes folded to ASCII, and whitespace runs collapsed to one space.
+``fuzzy``
+    the best rapidfuzz ``partial_ratio`` alignment of the normalized quote in the
+    normalized text scores at least :data:`DEFAULT_FUZZY_THRESHOLD` (0-100) and the
+    quote is at least :data:`MIN_FUZZY_LENGTH` characters long.
+
+A quote found by none of them is *ungrounded*; what happens then is decided by a
+:class:`GroundingPolicy`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from rapidfuzz import fuzz
+
+from eventx.models import ArticleExtraction, Claim, Evidence, MatchKind, ResultWarning
+
+DEFAULT_FUZZY_THRESHOLD = 90.0
+"""Minimum rapidfuzz partial_ratio (0-100) for a fuzzy match; tuned so that one or two
+changed words in a clause still match while a different sentence does not."""
+
+MIN_FUZZY_LENGTH = 20
+"""Quotes shorter than this must match exactly or normalized: short strings align anywhere."""
+
+_FOLD = str.maketrans(
+    {
+        "„": '"', "“": '"', "”": '"', "«": '"', "»": '"', "‟": '"', "〞": '"', "〟": '"',
+        "‚": "'", "‘": "'", "’": "'", "‛": "'", "‹": "'", "›": "'", "ʼ": "'", "`": "'",
+        "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
+    }
+)  # fmt: skip
+
+
+class GroundingPolicy(StrEnum):
+    """What to do with evidence that stays ungrounded after the re-asks."""
+
+    DROP = "drop"
+    """Drop the ungrounded evidence; drop a record left without evidence (default)."""
+    KEEP = "keep"
+    """Keep the evidence with null offsets and ``match``, flagged in the warnings."""
+    FAIL = "fail"
+    """Fail the article with :class:`~eventx.errors.UngroundedEvidenceError`."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a quote was found in the original text."""
+
+    start: int
+    end: int
+    match: MatchKind
+    score: float
+
+
+@dataclass(frozen=True)
+class Ungrounded:
+    """An evidence quote that could not be located."""
+
+    record_id: str
+    quote: str
+
+
+class _Record(Protocol):
+    id: str
+    evidence: list[Evidence]
+
+
+def _fold_char(char: str) -> str:
+    """Normalize one character the way the ``normalized`` tier compares text."""
+    folded = unicodedata.normalize("NFKC", char).translate(_FOLD).lower()
+    return " " if folded.isspace() else folded
+
+
+@dataclass
+class _Normalized:
+    """A folded copy of a text with a map from each folded character to its source index."""
+
+    text: str
+    origin: list[int]
+
+    @classmethod
+    def of(cls, source: str) -> _Normalized:
+        chars: list[str] = []
+        origin: list[int] = []
+        for index, char in enumerate(source):
+            for folded in _fold_char(char):
+                if folded == " " and chars and chars[-1] == " ":
+                    continue
+                chars.append(folded)
+                origin.append(index)
+        return cls("".join(chars), origin)
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a folded span back to the original text."""
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def _fold(text: str) -> str:
+    return _Normalized.of(text).text.strip()
+
+
+@dataclass
+class ArticleIndex:
+    """Locates quotes in one article's original text."""
+
+    text: str
+    fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD
+    _normalized: _Normalized | None = field(default=None, init=False, repr=False)
+
+    @property
+    def normalized(self) -> _Normalized:
+        if self._normalized is None:
+            self._normalized = _Normalized.of(self.text)
+        return self._normalized
+
+    def locate(self, quote: str) -> Span | None:
+        """Find ``quote`` in the text: exact, then normalized, then fuzzy; None if absent."""
+        if not quote.strip():
+            return None
+        start = self.text.find(quote)
+        if start >= 0:
+            return Span(start, start + len(quote), MatchKind.EXACT, 100.0)
+        return self._locate_normalized(_fold(quote)) or self._locate_fuzzy(_fold(quote))
+
+    def _locate_normalized(self, folded: str) -> Span | None:
+        start = self.normalized.text.find(folded)
+        if start < 0 or not folded:
+            return None
+        begin, end = self.normalized.source_span(start, start + len(folded))
+        return Span(begin, end, MatchKind.NORMALIZED, 100.0)
+
+    def _locate_fuzzy(self, folded: str) -> Span | None:
+        if len(folded) < MIN_FUZZY_LENGTH:
+            return None
+        haystack = self.normalized.text
+        alignment = fuzz.partial_ratio_alignment(
+            folded, haystack, score_cutoff=self.fuzzy_threshold
+        )
+        if alignment is None or alignment.dest_end <= alignment.dest_start:
+            return None
+        start, end, score = _best_word_span(
+            folded, haystack, alignment.dest_start, alignment.dest_end
+        )
+        if score < self.fuzzy_threshold:
+            return None
+        begin, stop = self.normalized.source_span(start, end)
+        return Span(begin, stop, MatchKind.FUZZY, round(score, 1))
+
+
+def _token_edges(text: str, low: int, high: int, *, starts: bool) -> list[int]:
+    """Positions in [low, high] where a whitespace-separated token starts (or ends)."""
+    edges = []
+    for pos in range(max(low, 0), min(high, len(text)) + 1):
+        before = text[pos - 1] if pos > 0 else " "
+        after = text[pos] if pos < len(text) else " "
+        if (before == " " and after != " ") if starts else (before != " " and after == " "):
+            edges.append(pos)
+    return edges
+
+
+def _best_word_span(quote: str, text: str, start: int, end: int) -> tuple[int, int, float]:
+    """Widen a fixed-length alignment to the word-bounded span that matches ``quote`` best.
+
+    ``partial_ratio`` aligns a window as long as the quote; when the model dropped or
+    changed words, the true span is a little longer or shorter, so nearby word
+    boundaries are tried on both sides and the pair with the best ratio wins.
+    """
+    margin = max(10, len(quote) // 8)
+    starts = _token_edges(text, start - margin, start + margin, starts=True) or [start]
+    ends = _token_edges(text, end - margin, end + margin, starts=False) or [end]
+    best = (start, end, 0.0)
+    for begin in starts:
+        for stop in ends:
+            if stop > begin:
+                score = fuzz.ratio(quote, text[begin:stop])
+                if score > best[2]:
+                    best = (begin, stop, score)
+    return best
+
+
+def _ground_evidence(index: ArticleIndex, evidence: Evidence) -> bool:
+    span = index.locate(evidence.quote)
+    if span is None:
+        evidence.start = evidence.end = None
+        evidence.match = evidence.score = None
+        return False
+    evidence.start, evidence.end = span.start, span.end
+    evidence.match, evidence.score = span.match, span.score
+    return True
+
+
+def _records(extraction: ArticleExtraction) -> list[_Record]:
+    return [*extraction.events, *extraction.claims]
+
+
+def ground(extraction: ArticleExtraction, index: ArticleIndex) -> list[Ungrounded]:
+    """Fill offsets of every quote in ``extraction``; return the quotes not found."""
+    missing: list[Ungrounded] = []
+    for record in _records(extraction):
+        quotes = list(record.evidence)
+        if isinstance(record, Claim) and record.quote is not None:
+            quotes.append(record.quote)
+        missing.extend(
+            Ungrounded(record.id, evidence.quote)
+            for evidence in quotes
+            if not _ground_evidence(index, evidence)
+        )
+    return missing
+
+
+def reask_message(missing: list[Ungrounded]) -> str:
+    """The validation error the model sees when some quotes were not found."""
+    listed = "\n".join(f"- record {item.record_id}: {item.quote!r}" for item in missing)
+    return (
+        "These evidence quotes are not in the article text:\n"
+        f"{listed}\n"
+        "Copy every quote character for character from the article, in its own language "
+        "and punctuation, or remove a record the article does not support."
+    )
+
+
+def _keep_grounded(evidence: list[Evidence]) -> list[Evidence]:
+    return [item for item in evidence if item.match is not None]
+
+
+def drop_ungrounded(extraction: ArticleExtraction) -> list[ResultWarning]:
+    """Remove ungrounded evidence, and records left without evidence; say what went."""
+    warnings: list[ResultWarning] = []
+    for record in _records(extraction):
+        kept = _keep_grounded(record.evidence)
+        if len(kept) < len(record.evidence) and kept:
+            warnings.append(
+                _warning("ungrounded_evidence_dropped", record, len(record.evidence) - len(kept))
+            )
+        record.evidence = kept
+        if isinstance(record, Claim) and record.quote is not None and record.quote.match is None:
+            warnings.append(_warning("ungrounded_quote_dropped", record, 1))
+            record.quote = None
+    dropped = [record for record in _records(extraction) if not record.evidence]
+    warnings.extend(_warning("ungrounded_record_dropped", record, 0) for record in dropped)
+    extraction.events = [event for event in extraction.events if event.evidence]
+    extraction.claims = [claim for claim in extraction.claims if claim.evidence]
+    return warnings
+
+
+def flag_ungrounded(missing: list[Ungrounded]) -> list[ResultWarning]:
+    """Warnings for ungrounded evidence kept in place (policy ``keep``)."""
+    return [
+        ResultWarning(
+            code="ungrounded_evidence_kept",
+            message=f"quote not found in the article, kept without offsets: {item.quote!r}",
+            record_id=item.record_id,
+        )
+        for item in missing
+    ]
+
+
+def _warning(code: str, record: _Record, count: int) -> ResultWarning:
+    messages = {
+        "ungrounded_evidence_dropped": f"dropped {count} evidence quote(s) not in the article",
+        "ungrounded_quote_dropped": "dropped the verbatim quote: it is not in the article",
+        "ungrounded_record_dropped": "dropped the record: none of its evidence is in the article",
+    }
+    return ResultWarning(code=code, message=messages[code], record_id=record.id)

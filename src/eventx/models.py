@@ -1,0 +1,472 @@
+"""The eventx data contract: what the model fills and what eventx returns.
+
+Field descriptions are written for two readers at once: the LLM (they are sent
+with the JSON Schema as part of the prompt) and the people who use the output.
+
+Fields marked ``readOnly`` in the JSON Schema (``json_schema_extra``) are filled
+by eventx itself, never by the model: they are removed from the schema the model
+sees, and any value the model sends for them is overwritten.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from eventx._version import __version__
+
+SCHEMA_VERSION = "1.0"
+"""Version of the output contract; bumped whenever a field changes meaning."""
+
+READ_ONLY: dict[str, Any] = {"readOnly": True}
+"""JSON Schema marker for fields that eventx fills and the model never sees."""
+
+ISO3 = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+PARTIAL_ISO_DATE = r"^(\d{4}(-\d{2}(-\d{2})?)?|--\d{2}(-\d{2})?)$"
+
+
+class _Model(BaseModel):
+    """Base for all eventx models: unknown keys are ignored, values are validated."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+# ---------------------------------------------------------------------------
+# Vocabularies
+# ---------------------------------------------------------------------------
+
+
+class MatchKind(StrEnum):
+    """How an evidence quote was located in the original article text."""
+
+    EXACT = "exact"
+    NORMALIZED = "normalized"
+    FUZZY = "fuzzy"
+
+
+class ActorKind(StrEnum):
+    """What kind of entity an actor is."""
+
+    PERSON = "person"
+    STATE = "state"
+    GOVERNMENT = "government"
+    ORGANIZATION = "organization"
+    IGO = "igo"
+    MEDIA = "media"
+    OTHER = "other"
+
+
+class EventStatus(StrEnum):
+    """occurred: it happened; planned: announced or expected; pledged: promised; reported:
+    attributed to a source, unconfirmed; denied: the article says it did not happen."""
+
+    OCCURRED = "occurred"
+    PLANNED = "planned"
+    PLEDGED = "pledged"
+    REPORTED = "reported"
+    DENIED = "denied"
+
+
+class DatePrecision(StrEnum):
+    """How much of a date is known."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+    UNKNOWN = "unknown"
+
+
+class MeetingFormat(StrEnum):
+    """The format of a meeting."""
+
+    BILATERAL = "bilateral"
+    MULTILATERAL = "multilateral"
+    SUMMIT = "summit"
+    PHONE = "phone"
+    VISIT = "visit"
+
+
+class AidKind(StrEnum):
+    """The kind of aid delivered or pledged."""
+
+    MILITARY = "military"
+    HUMANITARIAN = "humanitarian"
+    ECONOMIC = "economic"
+
+
+class ProtestForm(StrEnum):
+    """The diplomatic form a protest took."""
+
+    SUMMONED_AMBASSADOR = "summoned_ambassador"
+    NOTE = "note"
+    DEMARCHE = "demarche"
+    STATEMENT = "statement"
+    EXPULSION = "expulsion"
+    RECALL = "recall"
+
+
+class QuoteType(StrEnum):
+    """Whether a claim is quoted word for word or paraphrased by the article."""
+
+    DIRECT = "direct"
+    INDIRECT = "indirect"
+
+
+class ClaimType(StrEnum):
+    """What a claim does."""
+
+    ASSERTION = "assertion"
+    ACCUSATION = "accusation"
+    WARNING = "warning"
+    DENIAL = "denial"
+    INTENTION = "intention"
+    EVALUATION = "evaluation"
+
+
+class Stance(StrEnum):
+    """The speaker's attitude toward what the claim is about."""
+
+    SUPPORTIVE = "supportive"
+    CRITICAL = "critical"
+    CONCERNED = "concerned"
+    NEUTRAL = "neutral"
+
+
+# ---------------------------------------------------------------------------
+# Shared parts
+# ---------------------------------------------------------------------------
+
+
+class Evidence(_Model):
+    """A verbatim span of the article that supports a record."""
+
+    quote: str = Field(
+        min_length=1,
+        description=(
+            "Text copied character for character from the article body, in the article's "
+            "own language (never translated), one sentence or clause long."
+        ),
+    )
+    start: int | None = Field(
+        default=None,
+        ge=0,
+        description="Character offset of the quote's first character in the original text.",
+        json_schema_extra=READ_ONLY,
+    )
+    end: int | None = Field(
+        default=None,
+        ge=0,
+        description="Character offset just past the quote's last character (text[start:end]).",
+        json_schema_extra=READ_ONLY,
+    )
+    match: MatchKind | None = Field(
+        default=None,
+        description="How the quote was located: exact, normalized or fuzzy; null if not found.",
+        json_schema_extra=READ_ONLY,
+    )
+    score: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Alignment score 0-100 (100 for exact and normalized matches).",
+        json_schema_extra=READ_ONLY,
+    )
+
+
+class Actor(_Model):
+    """A person, state, government, organization or outlet taking part in a record."""
+
+    name: str = Field(description="The name exactly as the article writes it.")
+    canonical_name: str | None = Field(
+        default=None,
+        description="Common English name, e.g. 'Ken Nakatani', 'Japan', 'NATO'.",
+    )
+    kind: ActorKind = Field(description="What kind of entity this is.")
+    country: ISO3 | None = Field(
+        default=None,
+        description=(
+            "ISO 3166-1 alpha-3 code of the state the actor is or belongs to (JPN, UKR, RUS); "
+            "null for international organizations and when unknown."
+        ),
+    )
+    title: str | None = Field(
+        default=None, description="Office or role in English, e.g. 'Minister of Defence'."
+    )
+    organization: str | None = Field(
+        default=None,
+        description="English name of the body the person acts for, e.g. 'Ministry of Defense'.",
+    )
+
+
+class DateRef(_Model):
+    """A date expression and its normalized value."""
+
+    text: str = Field(description="The date expression exactly as written, e.g. '12. September'.")
+    value: str | None = Field(
+        default=None,
+        pattern=PARTIAL_ISO_DATE,
+        description=(
+            "ISO value as far as known: '2025-04-09', '2025-04', '2025', '--09-12' or '--09' when "
+            "the year is not known. Never invent a year."
+        ),
+    )
+    precision: DatePrecision = Field(
+        default=DatePrecision.UNKNOWN, description="How much of the date is known."
+    )
+    resolved_from: Literal["text", "publication_date"] | None = Field(
+        default=None,
+        description=(
+            "'text' when the article states the full value, 'publication_date' when the "
+            "year or day was inferred from the publication date."
+        ),
+    )
+
+
+class Place(_Model):
+    """Where an event took place."""
+
+    name: str = Field(description="The place name as written.")
+    canonical_name: str | None = Field(default=None, description="English name, e.g. 'Tokyo'.")
+    country: ISO3 | None = Field(default=None, description="ISO 3166-1 alpha-3 country code.")
+
+
+class Plover(_Model):
+    """PLOVER event type and mode."""
+
+    event: str = Field(description="PLOVER event type, e.g. CONSULT, AID, ACCUSE, AGREE.")
+    mode: str | None = Field(default=None, description="PLOVER mode, e.g. visit, disapprove.")
+
+
+class AidItem(_Model):
+    """One kind of goods, money or service in an aid delivery."""
+
+    description: str = Field(description="What is given, in English, e.g. 'trucks'.")
+    category: Literal[
+        "vehicles", "weapons", "ammunition", "equipment", "food", "medical", "funds", "other"
+    ] = Field(description="Broad category of the item.")
+    quantity: float | None = Field(default=None, ge=0, description="How many, when stated.")
+    approximate: bool = Field(
+        default=False, description="True when the quantity is hedged ('about', 'etwa', 'близько')."
+    )
+    unit: str | None = Field(default=None, description="Unit of the quantity, e.g. 'units'.")
+    value: float | None = Field(default=None, ge=0, description="Monetary value, when stated.")
+    currency: str | None = Field(
+        default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the value."
+    )
+
+
+# ---------------------------------------------------------------------------
+# Events and claims
+# ---------------------------------------------------------------------------
+
+
+class _EventBase(_Model):
+    id: str = Field(
+        description="Short id unique within this answer, e.g. 'e1'; other records refer to it."
+    )
+    summary: str = Field(description="One English sentence saying who did what, when, where.")
+    status: EventStatus
+    date: DateRef | None = Field(default=None, description="When it happened or will happen.")
+    location: Place | None = Field(default=None, description="Where, when stated.")
+    evidence: list[Evidence] = Field(
+        min_length=1, description="One or more verbatim quotes from the article body."
+    )
+    confidence: float = Field(
+        default=1.0, ge=0, le=1, description="How sure you are that the record is right, 0-1."
+    )
+    plover: Plover | None = Field(
+        default=None,
+        description="PLOVER event type and mode, assigned by eventx.",
+        json_schema_extra=READ_ONLY,
+    )
+    cameo: str | None = Field(
+        default=None,
+        description="CAMEO event code, assigned by eventx.",
+        json_schema_extra=READ_ONLY,
+    )
+
+
+class MeetingEvent(_EventBase):
+    """A meeting, talks, visit or call between named actors."""
+
+    type: Literal["meeting"] = "meeting"
+    participants: list[Actor] = Field(
+        min_length=1, description="Everyone who met, including the host."
+    )
+    format: MeetingFormat | None = Field(default=None, description="The meeting's format.")
+    forum: str | None = Field(
+        default=None,
+        description='The gathering it was part of, e.g. "NATO defence ministers\' meeting".',
+    )
+    host: Actor | None = Field(default=None, description="Who hosted, when stated.")
+    topics: list[str] = Field(default_factory=list, description="Topics discussed, in English.")
+    outcomes: list[str] = Field(
+        default_factory=list, description="Agreements or results, in English."
+    )
+
+
+class AidDelivery(_EventBase):
+    """Aid handed over or promised by a donor to a recipient."""
+
+    type: Literal["aid_delivery"] = "aid_delivery"
+    donor: Actor = Field(description="Who gives the aid.")
+    recipient: Actor = Field(description="Who receives it.")
+    items: list[AidItem] = Field(default_factory=list, description="What is given.")
+    aid_kind: AidKind = Field(description="military, humanitarian or economic.")
+
+
+class DiplomaticProtest(_EventBase):
+    """A formal diplomatic protest: an ambassador summoned, a note, a demarche, an expulsion."""
+
+    type: Literal["diplomatic_protest"] = "diplomatic_protest"
+    protester: Actor = Field(description="The state or official protesting.")
+    target: Actor = Field(description="The state protested against.")
+    form: ProtestForm = Field(description="The diplomatic form of the protest.")
+    summoned_official: Actor | None = Field(
+        default=None, description="The diplomat summoned or expelled, when any."
+    )
+    grievance: str = Field(description="What is protested, in English.")
+    trigger: str | None = Field(
+        default=None, description="Id of the event protested against, when it is in this answer."
+    )
+
+
+Event = Annotated[MeetingEvent | AidDelivery | DiplomaticProtest, Field(discriminator="type")]
+"""Any event record; ``type`` tells which."""
+
+
+class Claim(_Model):
+    """A statement the article attributes to a named speaker."""
+
+    id: str = Field(description="Short id unique within this answer, e.g. 'c1'.")
+    speaker: Actor = Field(description="Who made the statement.")
+    reported_via: str | None = Field(
+        default=None, description="The outlet or agency the article cites, e.g. 'NHK', 'Reuters'."
+    )
+    text: str = Field(description="The claim as one standalone English sentence.")
+    quote: Evidence | None = Field(
+        default=None,
+        description="The speaker's words verbatim from the article, when quoted directly.",
+    )
+    quote_type: QuoteType = Field(description="direct (quoted) or indirect (paraphrased).")
+    claim_type: ClaimType = Field(description="What the statement does.")
+    about: list[str] = Field(
+        default_factory=list, description="English names of the entities the claim is about."
+    )
+    stance: Stance | None = Field(
+        default=None, description="The speaker's attitude toward what the claim is about."
+    )
+    evidence: list[Evidence] = Field(
+        min_length=1, description="One or more verbatim quotes from the article body."
+    )
+    confidence: float = Field(
+        default=1.0, ge=0, le=1, description="How sure you are that the record is right, 0-1."
+    )
+    cameo: str | None = Field(
+        default=None,
+        description="CAMEO statement code (01x), assigned by eventx.",
+        json_schema_extra=READ_ONLY,
+    )
+
+
+class ArticleExtraction(_Model):
+    """Every meeting, aid delivery, diplomatic protest and attributed claim in one article."""
+
+    events: list[Event] = Field(
+        default_factory=list, description="Meetings, aid deliveries and diplomatic protests."
+    )
+    claims: list[Claim] = Field(
+        default_factory=list, description="Statements attributed to named speakers."
+    )
+
+
+# ---------------------------------------------------------------------------
+# Input and result
+# ---------------------------------------------------------------------------
+
+
+class Article(_Model):
+    """One input article."""
+
+    id: str = Field(min_length=1, description="Stable id of the article.")
+    text: str = Field(description="The original text, exactly as read.")
+    title: str | None = Field(default=None, description="Headline, when known.")
+    url: str | None = Field(default=None, description="Where the article was published.")
+    language: str | None = Field(default=None, description="BCP 47 language tag, when known.")
+    published_at: date | None = Field(default=None, description="Publication date, when known.")
+    source: str | None = Field(default=None, description="File or feed the article came from.")
+
+
+class Usage(_Model):
+    """Requests and tokens summed over every attempt for one article."""
+
+    requests: int = Field(default=0, description="HTTP requests sent, failed ones included.")
+    prompt_tokens: int = Field(default=0, description="Prompt tokens over all answered requests.")
+    completion_tokens: int = Field(default=0, description="Completion tokens over all answers.")
+    cost_usd: float | None = Field(
+        default=None, description="Estimated cost in USD, when the model's price is known."
+    )
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+class ErrorCategory(StrEnum):
+    """Why an article failed."""
+
+    CONFIGURATION = "configuration"
+    INPUT = "input"
+    TRANSIENT = "transient"
+    API = "api"
+    INVALID_OUTPUT = "invalid_output"
+    UNGROUNDED = "ungrounded"
+    TRUNCATED = "truncated"
+    REFUSED = "refused"
+    REPLAY = "replay"
+
+
+class ErrorRecord(_Model):
+    """Why extraction failed for an article."""
+
+    category: ErrorCategory
+    message: str
+    attempts: int = 0
+
+
+class ResultWarning(_Model):
+    """Something the user should know about a successful result."""
+
+    code: str = Field(description="Machine-readable code, e.g. 'ungrounded_record_dropped'.")
+    message: str
+    record_id: str | None = None
+
+
+class ExtractionResult(_Model):
+    """What eventx returns for one article: one line of the output JSONL."""
+
+    article_id: str
+    source: str | None = None
+    title: str | None = None
+    url: str | None = None
+    language: str | None = None
+    published_at: date | None = None
+    extraction: ArticleExtraction | None = None
+    warnings: list[ResultWarning] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    attempts: int = Field(default=0, description="Model answers requested, re-asks included.")
+    model: str
+    mode: str
+    eventx_version: str = __version__
+    schema_version: str = SCHEMA_VERSION
+    prompt_hash: str
+    error: ErrorRecord | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the article was extracted without error."""
+        return self.error is None

@@ -1,0 +1,221 @@
+"""A scripted OpenAI-compatible chat-completions server for recording cassettes and tests.
+
+It is not a model. For each of the five seed articles it answers with the
+hand-written extraction in ``answers/<article id>.json`` (what a strong model
+returns, including a few of the small quoting deviations real models make). Tests
+and the recorder can also queue *steps* that make it misbehave: HTTP errors with
+or without ``Retry-After``, malformed JSON, truncated output, refusals, connection
+resets, slow answers, or any payload they choose.
+
+The answer is shaped like the request asks: a forced tool call when ``tools`` are
+sent, JSON content for ``response_format``, and a fenced JSON block otherwise
+(MD_JSON). Token usage is counted with the o200k tokenizer when ``bpe-openai`` is
+installed, else estimated at four characters a token. It listens on loopback only.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+ANSWERS = HERE / "answers"
+SEEDS = HERE.parent.parent / "seeds"
+ARTICLE_MARKER = "\n\nArticle text:\n"
+
+
+def count_tokens(text: str) -> int:
+    """Tokens of ``text`` in o200k_base when available, else a 4-characters estimate."""
+    try:
+        import bpe_openai
+
+        return len(bpe_openai.get_encoding("o200k_base").encode(text))
+    except ImportError:  # pragma: no cover - bpe-openai is a dev dependency
+        return max(1, len(text) // 4)
+
+
+@dataclass
+class Step:
+    """One scripted reaction to one request."""
+
+    kind: str = "answer"  # answer | status | malformed | truncated | refusal | reset | slow
+    payload: dict[str, Any] | None = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+def answer(payload: dict[str, Any] | None = None) -> Step:
+    """Answer with ``payload``, or with the stored answer for the article."""
+    return Step("answer", payload)
+
+
+def http_error(status: int, retry_after: str | None = None) -> Step:
+    """Fail with an HTTP status (and a ``Retry-After`` header when given)."""
+    headers = {"retry-after": retry_after} if retry_after is not None else {}
+    return Step("status", status=status, headers=headers)
+
+
+def malformed() -> Step:
+    """Answer with JSON that does not parse."""
+    return Step("malformed")
+
+
+def truncated() -> Step:
+    """Answer cut off at the token limit (``finish_reason=length``)."""
+    return Step("truncated")
+
+
+def refusal() -> Step:
+    """Refuse to answer."""
+    return Step("refusal")
+
+
+def reset() -> Step:
+    """Close the connection without answering."""
+    return Step("reset")
+
+
+def slow(delay: float) -> Step:
+    """Answer normally after ``delay`` seconds (to provoke client timeouts)."""
+    return Step("slow", delay=delay)
+
+
+def seed_answers() -> dict[str, dict[str, Any]]:
+    """Article text → the stored answer, for every seed that has one."""
+    answers = {}
+    for path in sorted(ANSWERS.glob("*.json")):
+        text = (SEEDS / f"{path.stem}.txt").read_bytes().decode("utf-8")
+        answers[text] = json.loads(path.read_text(encoding="utf-8"))
+    return answers
+
+
+class ScriptedLLM:
+    """The server: start with :meth:`start`, queue steps with :meth:`script`."""
+
+    def __init__(self, answers: dict[str, dict[str, Any]] | None = None) -> None:
+        self.answers = seed_answers() if answers is None else answers
+        self.steps: deque[Step] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def start(self) -> ScriptedLLM:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> ScriptedLLM:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def script(self, *steps: Step) -> None:
+        """Queue steps; once they are used up every request gets a normal answer."""
+        with self._lock:
+            self.steps.extend(steps)
+
+    def next_step(self, body: dict[str, Any]) -> Step:
+        with self._lock:
+            self.requests.append(body)
+            return self.steps.popleft() if self.steps else answer()
+
+    def answer_for(self, body: dict[str, Any]) -> dict[str, Any]:
+        user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        article = user.split(ARTICLE_MARKER, 1)[-1]
+        return self.answers.get(article, {"events": [], "claims": []})
+
+
+def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Stay quiet."""
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", 0))
+            body = json.loads(self.rfile.read(length))
+            if not self.path.endswith("/chat/completions"):
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+                return
+            self._react(server.next_step(body), body)
+
+        def _react(self, step: Step, body: dict[str, Any]) -> None:
+            if step.kind == "reset":
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if step.kind == "status":
+                error = {"message": f"scripted HTTP {step.status}", "type": "scripted_error"}
+                self._send(step.status, {"error": error}, step.headers)
+                return
+            time.sleep(step.delay)
+            self._send(200, completion(step, body, server))
+
+        def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(payload, ensure_ascii=False).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+def completion(step: Step, body: dict[str, Any], server: ScriptedLLM) -> dict[str, Any]:
+    """A chat.completion object for ``step``, shaped for the request's mode."""
+    payload = step.payload if step.payload is not None else server.answer_for(body)
+    text = json.dumps(payload, ensure_ascii=False)
+    finish = "stop"
+    if step.kind == "malformed":
+        text = text[: len(text) // 2] + ' "unterminated'
+    elif step.kind == "truncated":
+        text, finish = text[: len(text) // 2], "length"
+    message = _message(step, body, text)
+    prompt = json.dumps(body["messages"], ensure_ascii=False) + json.dumps(body.get("tools", ""))
+    return {
+        "id": f"chatcmpl-scripted-{len(server.requests)}",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": body.get("model", "scripted"),
+        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+        "usage": {
+            "prompt_tokens": count_tokens(prompt),
+            "completion_tokens": count_tokens(text),
+            "total_tokens": count_tokens(prompt) + count_tokens(text),
+        },
+    }
+
+
+def _message(step: Step, body: dict[str, Any], text: str) -> dict[str, Any]:
+    if step.kind == "refusal":
+        return {"role": "assistant", "content": None, "refusal": "I can't help with that."}
+    if body.get("tools"):
+        name = body["tools"][0]["function"]["name"]
+        call = {"id": "call_scripted", "type": "function", "function": {"name": name, "arguments": text}}
+        return {"role": "assistant", "content": None, "tool_calls": [call]}
+    if body.get("response_format"):
+        return {"role": "assistant", "content": text}
+    return {"role": "assistant", "content": f"```json\n{text}\n```"}
