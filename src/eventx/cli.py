@@ -114,7 +114,7 @@ def extract(
         deck.write_info(_recording_info(extractor))
     summary = RunSummary()
     articles = _limited(iter_articles(inputs), limit)
-    with _open_output(output) as sink:
+    with extractor, _open_output(output) as sink:
         for result in extract_all(articles, extractor, cassettes=deck):
             sink.write(result.model_dump_json() + "\n")
             sink.flush()

@@ -153,6 +153,31 @@ class Extractor:
 
     # -- public API ---------------------------------------------------------------
 
+    def close(self) -> None:
+        """Close the HTTP client eventx built (a client passed in is left to its owner)."""
+        if self._client is None and self._sync_client is not None:
+            self._sync_client.close()
+        self._sync_client = None
+
+    async def aclose(self) -> None:
+        """Close the async HTTP client eventx built, and the sync one."""
+        if self._client is None and self._async_client is not None:
+            await self._async_client.close()
+        self._async_client = None
+        self.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
     def extract(self, article: Article | str, *, on_error: OnError = "raise") -> ExtractionResult:
         """Extract every event and claim from one article.
 
@@ -379,4 +404,5 @@ def extract(text: str | Article, **settings: Any) -> ExtractionResult:
 
     ``settings`` are passed to :class:`Extractor`; see there. Raises on failure.
     """
-    return Extractor(**settings).extract(text)
+    with Extractor(**settings) as extractor:
+        return extractor.extract(text)

@@ -15,10 +15,12 @@ installed, else estimated at four characters a token. It listens on loopback onl
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import threading
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,14 +33,21 @@ SEEDS = HERE.parent.parent / "seeds"
 ARTICLE_MARKER = "\n\nArticle text:\n"
 
 
+@functools.cache
+def _encoding() -> Any:
+    with warnings.catch_warnings():  # its data loader uses a deprecated importlib API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import bpe_openai
+        except ImportError:  # pragma: no cover - bpe-openai is a dev dependency
+            return None
+        return bpe_openai.get_encoding("o200k_base")
+
+
 def count_tokens(text: str) -> int:
     """Tokens of ``text`` in o200k_base when available, else a 4-characters estimate."""
-    try:
-        import bpe_openai
-
-        return len(bpe_openai.get_encoding("o200k_base").encode(text))
-    except ImportError:  # pragma: no cover - bpe-openai is a dev dependency
-        return max(1, len(text) // 4)
+    encoding = _encoding()
+    return len(encoding.encode(text)) if encoding else max(1, len(text) // 4)
 
 
 @dataclass
@@ -63,14 +72,14 @@ def http_error(status: int, retry_after: str | None = None) -> Step:
     return Step("status", status=status, headers=headers)
 
 
-def malformed() -> Step:
-    """Answer with JSON that does not parse."""
-    return Step("malformed")
+def malformed(payload: dict[str, Any] | None = None) -> Step:
+    """Answer with JSON that does not parse (the first half of ``payload``)."""
+    return Step("malformed", payload)
 
 
-def truncated() -> Step:
+def truncated(payload: dict[str, Any] | None = None) -> Step:
     """Answer cut off at the token limit (``finish_reason=length``)."""
-    return Step("truncated")
+    return Step("truncated", payload)
 
 
 def refusal() -> Step:

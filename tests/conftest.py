@@ -1,0 +1,76 @@
+"""Shared fixtures: a clean environment for every test, the scripted server, replays."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventx import Extractor
+from tests.llm_server.server import ScriptedLLM
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SEED_CASSETTES = ROOT / "tests" / "cassettes" / "seeds"
+REPLAY_URL = "http://replay.invalid/v1"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's keys or endpoints, and each runs in its own directory."""
+    for name in list(os.environ):
+        if name.startswith(("EVENTX_", "OPENAI_", "AZURE_OPENAI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[ScriptedLLM]:
+    """The scripted OpenAI-compatible server on loopback."""
+    with ScriptedLLM() as server:
+        yield server
+
+
+@pytest.fixture
+def server(llm_server: ScriptedLLM) -> Iterator[ScriptedLLM]:
+    """The scripted server with an empty script and request log for this test."""
+    llm_server.steps.clear()
+    llm_server.requests.clear()
+    yield llm_server
+    llm_server.steps.clear()
+
+
+class SleepLog:
+    """Stands in for time.sleep: records the waits instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> SleepLog:
+    return SleepLog()
+
+
+@pytest.fixture
+def replay_extractor(sleeps: SleepLog) -> Iterator[Any]:
+    """Build extractors that talk to a replayed endpoint (no network, no key)."""
+    built: list[Extractor] = []
+
+    def build(**settings: Any) -> Extractor:
+        extractor = Extractor(base_url=REPLAY_URL, api_key="replay", sleep=sleeps, **settings)
+        built.append(extractor)
+        return extractor
+
+    yield build
+    for extractor in built:
+        extractor.close()

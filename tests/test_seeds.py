@@ -1,0 +1,135 @@
+"""The main job on the seeds, replayed offline: what the README's first command runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from rapidfuzz import fuzz
+
+from eventx.cli import main
+from eventx.ground import DEFAULT_FUZZY_THRESHOLD, _fold
+from eventx.models import ExtractionResult
+from tests.conftest import SEED_CASSETTES, SEEDS
+
+# Where each seed's article body starts and ends; everything outside is page junk.
+BODY = {
+    "000_6d0568a9ee7619e7": ("NHK: Das japanische", "Источник:"),
+    "001_3d83a5f5de596b38": ("In Japan wurde erklärt", "Lesen Sie auch"),
+    "002_2306dc31ba5326a4": ("Die Verteidigungsminister", "[Anzeige_2]"),
+    "003_690e5601b5893f43": ("Japan und die NATO vereinbaren", "Quelle:"),
+    "004_8ea74db2dcd210fd": ("Японія не планує", "Фото: Getty Images"),
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ExtractionResult]:
+    output = tmp_path_factory.mktemp("run") / "events.jsonl"
+    runner = CliRunner()
+    outcome = runner.invoke(
+        main, ["extract", str(SEEDS), "--replay", str(SEED_CASSETTES), "-o", str(output)]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    lines = output.read_text(encoding="utf-8").splitlines()
+    parsed = [ExtractionResult.model_validate_json(line) for line in lines]
+    return {result.article_id: result for result in parsed}
+
+
+def _text(article_id: str) -> str:
+    return (SEEDS / f"{article_id}.txt").read_bytes().decode("utf-8")
+
+
+def _evidence(result: ExtractionResult) -> list[Any]:
+    assert result.extraction is not None
+    found = []
+    for record in [*result.extraction.events, *result.extraction.claims]:
+        found.extend(record.evidence)
+        if getattr(record, "quote", None) is not None:
+            found.append(record.quote)
+    return found
+
+
+def test_every_seed_gives_one_successful_result(results) -> None:
+    assert sorted(results) == sorted(BODY)
+    for result in results.values():
+        assert result.ok, result.error
+        assert result.warnings == []
+        assert result.usage.prompt_tokens > 0 and result.usage.requests == 1
+
+
+def test_every_offset_slices_the_article_back_to_its_quote(results) -> None:
+    kinds = set()
+    for article_id, result in results.items():
+        text = _text(article_id)
+        for evidence in _evidence(result):
+            kinds.add(evidence.match)
+            found = text[evidence.start : evidence.end]
+            if evidence.match == "exact":
+                assert found == evidence.quote
+            elif evidence.match == "normalized":
+                assert _fold(found) == _fold(evidence.quote)
+            else:
+                assert fuzz.ratio(_fold(found), _fold(evidence.quote)) >= DEFAULT_FUZZY_THRESHOLD
+    assert kinds == {"exact", "normalized", "fuzzy"}  # every grounding tier is exercised
+
+
+def test_no_record_comes_from_the_page_junk(results) -> None:
+    for article_id, result in results.items():
+        text = _text(article_id)
+        start, end = (text.index(marker) for marker in BODY[article_id])
+        for evidence in _evidence(result):
+            assert start <= evidence.start and evidence.end <= end, (article_id, evidence.quote)
+
+
+def _events(results, article_id: str, kind: str) -> list[Any]:
+    return [e for e in results[article_id].extraction.events if e.type == kind]
+
+
+def test_the_seeds_meetings_aid_and_protest_are_all_there(results) -> None:
+    counts = {
+        article_id: sorted(event.type for event in result.extraction.events)
+        for article_id, result in results.items()
+    }
+    assert counts["000_6d0568a9ee7619e7"].count("aid_delivery") == 2
+    assert counts["000_6d0568a9ee7619e7"].count("diplomatic_protest") == 1
+    assert sum(kinds.count("meeting") for kinds in counts.values()) == 7
+    protest = _events(results, "000_6d0568a9ee7619e7", "diplomatic_protest")[0]
+    assert protest.form == "summoned_ambassador"
+    assert (protest.protester.country, protest.target.country) == ("RUS", "JPN")
+    trigger = next(e for e in results["000_6d0568a9ee7619e7"].extraction.events if e.id == protest.trigger)
+    assert trigger.type == "aid_delivery"
+
+
+def test_dates_are_resolved_only_as_far_as_the_text_allows(results) -> None:
+    ishiba_rutte = _events(results, "003_690e5601b5893f43", "meeting")[0]
+    assert ishiba_rutte.date.value == "2025-04-09"
+    kihara = _events(results, "002_2306dc31ba5326a4", "meeting")[0]
+    assert kihara.date.value == "--09-12"
+
+
+def test_the_ukrainian_aid_delivery_lists_its_items(results) -> None:
+    aid = _events(results, "004_8ea74db2dcd210fd", "aid_delivery")[0]
+    assert (aid.donor.country, aid.recipient.country) == ("JPN", "UKR")
+    assert sorted(item.quantity for item in aid.items) == [100, 30000]
+
+
+def test_claims_name_their_speakers(results) -> None:
+    claims = {a: r.extraction.claims for a, r in results.items()}
+    assert sum(len(c) for c in claims.values()) == 22
+    speakers = {claim.speaker.canonical_name for c in claims.values() for claim in c}
+    assert {"Fumio Kishida", "Shigeru Ishiba", "Mark Rutte", "Minoru Kihara"} <= speakers
+    kishida = next(c for c in claims["004_8ea74db2dcd210fd"] if c.claim_type == "denial")
+    assert kishida.reported_via == "Reuters"
+
+
+def test_the_summary_reports_counts_and_tokens(tmp_path: Path) -> None:
+    outcome = CliRunner().invoke(
+        main, ["extract", str(SEEDS), "--replay", str(SEED_CASSETTES), "-o", str(tmp_path / "o.jsonl")]
+    )
+    assert "articles:  5 (5 ok, 0 failed)" in outcome.output
+    assert "claims:    22" in outcome.output
+    assert "tokens:" in outcome.output
+    assert json.loads((tmp_path / "o.jsonl").read_text().splitlines()[0])["schema_version"] == "1.0"
