@@ -64,7 +64,9 @@ def test_a_bad_article_is_recorded_and_the_batch_goes_on(tmp_path: Path) -> None
     output = tmp_path / "out.jsonl"
     outcome = _run("extract", str(inputs), "--replay", str(SEED_CASSETTES), "-o", str(output))
     assert outcome.exit_code == EXIT_FAILED_ARTICLES
-    results = {json.loads(line)["article_id"]: json.loads(line) for line in output.read_text().splitlines()}
+    results = {
+        json.loads(line)["article_id"]: json.loads(line) for line in output.read_text().splitlines()
+    }
     assert results["002_2306dc31ba5326a4"]["error"] is None
     assert results["empty"]["error"]["category"] == "input"
     assert "is empty" in results["empty"]["error"]["message"]
@@ -74,7 +76,9 @@ def test_a_bad_article_is_recorded_and_the_batch_goes_on(tmp_path: Path) -> None
 
 def test_limit_stops_early(tmp_path: Path) -> None:
     output = tmp_path / "out.jsonl"
-    outcome = _run("extract", str(SEEDS), "--replay", str(SEED_CASSETTES), "--limit", "2", "-o", str(output))
+    outcome = _run(
+        "extract", str(SEEDS), "--replay", str(SEED_CASSETTES), "--limit", "2", "-o", str(output)
+    )
     assert outcome.exit_code == 0
     assert len(output.read_text().splitlines()) == 2
 
@@ -90,7 +94,8 @@ def test_jsonl_input_is_read_line_by_line(tmp_path: Path) -> None:
     outcome = _run("extract", str(feed), "--replay", str(SEED_CASSETTES), "-o", str(output))
     assert outcome.exit_code == EXIT_FAILED_ARTICLES
     lines = [json.loads(line) for line in output.read_text().splitlines()]
-    assert lines[0]["error"] is None and len(lines[0]["extraction"]["claims"]) == 6
+    assert lines[0]["error"] is None
+    assert len(lines[0]["extraction"]["claims"]) == 6
     assert "feed.jsonl:2: not valid JSON" in lines[1]["error"]["message"]
 
 
@@ -120,7 +125,17 @@ def test_record_then_replay_round_trips_through_real_http(server, tmp_path: Path
     for path in cassettes.iterdir():
         assert key not in path.read_text(encoding="utf-8")
     replayed = tmp_path / "replayed.jsonl"
-    outcome = _run("extract", str(SEEDS / "002_2306dc31ba5326a4.txt"), "--replay", str(cassettes), "-o", str(replayed))
+    outcome = _run(
+        "extract",
+        str(SEEDS / "002_2306dc31ba5326a4.txt"),
+        "--replay",
+        str(cassettes),
+        "-o",
+        str(replayed),
+    )
     assert outcome.exit_code == 0, outcome.output
-    assert json.loads(recorded.read_text())["extraction"] == json.loads(replayed.read_text())["extraction"]
+    assert (
+        json.loads(recorded.read_text())["extraction"]
+        == json.loads(replayed.read_text())["extraction"]
+    )
     assert len(server.requests) == 1  # the replay sent nothing

@@ -78,7 +78,8 @@ def test_invalid_output_is_reasked_with_the_error(replay_extractor, sleeps, scen
 
 def test_ungrounded_quote_is_reasked_then_grounded(replay_extractor) -> None:
     result = _replay("ungrounded_then_fixed", replay_extractor)
-    assert result.ok and result.warnings == []
+    assert result.ok
+    assert result.warnings == []
     assert result.attempts == 2
     _assert_usage_matches_cassette(result, "ungrounded_then_fixed")
     reask = json.loads(_interactions(SCENARIOS["ungrounded_then_fixed"])[1]["request"]["body"])
@@ -101,7 +102,9 @@ def test_keep_policy_keeps_the_ungrounded_record_flagged(replay_extractor) -> No
     result = _replay("ungrounded_stays", replay_extractor, grounding="keep")
     assert result.extraction is not None
     kept = result.extraction.claims[1]
-    assert kept.id == "c2" and kept.evidence[0].start is None and kept.evidence[0].match is None
+    assert kept.id == "c2"
+    assert kept.evidence[0].start is None
+    assert kept.evidence[0].match is None
     assert [w.code for w in result.warnings] == ["ungrounded_evidence_kept"]
 
 
@@ -127,7 +130,8 @@ def test_exhausted_reasks_raise_a_typed_error_with_usage_summed(replay_extractor
     error = caught.value
     assert error.category is ErrorCategory.INVALID_OUTPUT
     assert error.attempts == 3
-    assert "fault_article" in str(error) and "attempts: 3" in str(error)
+    assert "fault_article" in str(error)
+    assert "attempts: 3" in str(error)
     requests, prompt, completion = _recorded_usage(scenario)
     assert (error.usage.requests, error.usage.prompt_tokens) == (requests, prompt)
     assert error.usage.completion_tokens == completion
@@ -182,7 +186,9 @@ def test_template_syntax_reaches_the_model_byte_for_byte(replay_extractor) -> No
     sent = json.loads(_interactions(scenario)[0]["request"]["body"])
     user = sent["messages"][-1]["content"]
     assert user.endswith(scenario.article.text)
-    assert "{{ user.name }}" in user and "{% if admin %}" in user and "\n   \n" in user
+    assert "{{ user.name }}" in user
+    assert "{% if admin %}" in user
+    assert "\n   \n" in user
 
 
 def test_a_request_that_was_not_recorded_fails_as_a_replay_error(replay_extractor) -> None:

@@ -28,12 +28,17 @@ def test_exact_match_gives_offsets_of_the_quote() -> None:
 @pytest.mark.parametrize(
     ("quote", "expected"),
     [
-        ('"Diese Maßnahmen können schwerwiegende Folgen haben"', "„Diese Maßnahmen können\nschwerwiegende Folgen haben“"),
+        (
+            '"Diese Maßnahmen können schwerwiegende Folgen haben"',
+            "„Diese Maßnahmen können\nschwerwiegende Folgen haben“",
+        ),
         ("er sagte: „diese", "Er sagte:  „Diese"),
         ("haben“ - so das", "haben“ – so das"),
     ],
 )
-def test_normalized_match_folds_quotes_dashes_case_and_whitespace(quote: str, expected: str) -> None:
+def test_normalized_match_folds_quotes_dashes_case_and_whitespace(
+    quote: str, expected: str
+) -> None:
     span = ArticleIndex(GERMAN).locate(quote)
     assert span is not None
     assert span.match is MatchKind.NORMALIZED
@@ -57,7 +62,10 @@ def test_nfkc_folding_keeps_offsets_in_the_original() -> None:
 
 
 def test_fuzzy_match_finds_a_slightly_paraphrased_quote_on_word_boundaries() -> None:
-    text = "Vorher. Nach Angaben des Vertreters stellt die Invasion in die Ukraine eine Verletzung dar. Danach."
+    text = (
+        "Vorher. Nach Angaben des Vertreters stellt die Invasion in die Ukraine eine "
+        "Verletzung dar. Danach."
+    )
     quote = "Nach Angaben des Vertreters stellt die Invasion der Ukraine eine Verletzung dar."
     span = ArticleIndex(text).locate(quote)
     assert span is not None
@@ -70,7 +78,10 @@ def test_fuzzy_match_finds_a_slightly_paraphrased_quote_on_word_boundaries() -> 
 
 @pytest.mark.parametrize(
     "quote",
-    ["Deutschland wird Polen im Sommer weitere Panzer liefern", "Японія не планує стати частиною НАТО"],
+    [
+        "Deutschland wird Polen im Sommer weitere Panzer liefern",
+        "Японія не планує стати частиною НАТО",
+    ],
 )
 def test_text_that_is_not_in_the_article_is_not_located(quote: str) -> None:
     assert ArticleIndex(GERMAN).locate(quote) is None
@@ -102,7 +113,11 @@ def test_ground_fills_offsets_and_reports_what_it_cannot_find() -> None:
     missing = ground(extraction, ArticleIndex(GERMAN))
     assert [item.record_id for item in missing] == ["c2"]
     found = extraction.claims[0].evidence[0]
-    assert (found.start, found.end, found.match) == (GERMAN.index("so das"), len(GERMAN) - 1, "exact")
+    assert (found.start, found.end, found.match) == (
+        GERMAN.index("so das"),
+        len(GERMAN) - 1,
+        "exact",
+    )
 
 
 def test_drop_policy_removes_records_left_without_evidence() -> None:

@@ -37,7 +37,9 @@ def extractors():
 def test_connection_reset_is_retried(server, sleeps, extractors) -> None:
     server.script(llm.reset(), llm.answer(SCENARIOS["server_error"].steps[1].payload))
     result = extractors(server, sleeps).extract(ARTICLE)
-    assert result.ok and result.usage.requests == 2 and len(sleeps.waits) == 1
+    assert result.ok
+    assert result.usage.requests == 2
+    assert len(sleeps.waits) == 1
 
 
 def test_timeouts_are_retried_then_reported(server, sleeps, extractors) -> None:
@@ -53,7 +55,8 @@ def test_retry_after_is_capped_by_max_retry_wait(server, sleeps, extractors) -> 
     payload = SCENARIOS["server_error"].steps[1].payload
     server.script(llm.answer(payload))
     result = extractors(server, sleeps, max_retry_wait=2).extract(ARTICLE)
-    assert result.ok and sleeps.waits == [2]
+    assert result.ok
+    assert sleeps.waits == [2]
 
 
 def test_the_article_reaches_the_server_unaltered(server, sleeps, extractors) -> None:
@@ -64,7 +67,9 @@ def test_the_article_reaches_the_server_unaltered(server, sleeps, extractors) ->
     assert server.requests[0]["messages"][-1]["content"].endswith(article.text)
 
 
-def test_concurrent_async_extractions_keep_their_grounding_apart(server, sleeps, extractors) -> None:
+def test_concurrent_async_extractions_keep_their_grounding_apart(
+    server, sleeps, extractors
+) -> None:
     articles = [
         Article(id=path.stem, text=path.read_bytes().decode("utf-8"))
         for path in sorted(SEEDS.glob("*.txt"))
@@ -77,7 +82,8 @@ def test_concurrent_async_extractions_keep_their_grounding_apart(server, sleeps,
 
     results = asyncio.run(run_all())
     for article, result in zip(articles, results, strict=True):
-        assert result.ok and result.article_id == article.id
+        assert result.ok
+        assert result.article_id == article.id
         for event in result.extraction.events:
             for evidence in event.evidence:
                 assert evidence.start is not None

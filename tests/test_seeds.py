@@ -57,7 +57,8 @@ def test_every_seed_gives_one_successful_result(results) -> None:
     for result in results.values():
         assert result.ok, result.error
         assert result.warnings == []
-        assert result.usage.prompt_tokens > 0 and result.usage.requests == 1
+        assert result.usage.prompt_tokens > 0
+        assert result.usage.requests == 1
 
 
 def test_every_offset_slices_the_article_back_to_its_quote(results) -> None:
@@ -81,7 +82,8 @@ def test_no_record_comes_from_the_page_junk(results) -> None:
         text = _text(article_id)
         start, end = (text.index(marker) for marker in BODY[article_id])
         for evidence in _evidence(result):
-            assert start <= evidence.start and evidence.end <= end, (article_id, evidence.quote)
+            assert start <= evidence.start, (article_id, evidence.quote)
+            assert evidence.end <= end, (article_id, evidence.quote)
 
 
 def _events(results, article_id: str, kind: str) -> list[Any]:
@@ -99,7 +101,9 @@ def test_the_seeds_meetings_aid_and_protest_are_all_there(results) -> None:
     protest = _events(results, "000_6d0568a9ee7619e7", "diplomatic_protest")[0]
     assert protest.form == "summoned_ambassador"
     assert (protest.protester.country, protest.target.country) == ("RUS", "JPN")
-    trigger = next(e for e in results["000_6d0568a9ee7619e7"].extraction.events if e.id == protest.trigger)
+    trigger = next(
+        e for e in results["000_6d0568a9ee7619e7"].extraction.events if e.id == protest.trigger
+    )
     assert trigger.type == "aid_delivery"
 
 
@@ -127,7 +131,8 @@ def test_claims_name_their_speakers(results) -> None:
 
 def test_the_summary_reports_counts_and_tokens(tmp_path: Path) -> None:
     outcome = CliRunner().invoke(
-        main, ["extract", str(SEEDS), "--replay", str(SEED_CASSETTES), "-o", str(tmp_path / "o.jsonl")]
+        main,
+        ["extract", str(SEEDS), "--replay", str(SEED_CASSETTES), "-o", str(tmp_path / "o.jsonl")],
     )
     assert "articles:  5 (5 ok, 0 failed)" in outcome.output
     assert "claims:    22" in outcome.output

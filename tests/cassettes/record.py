@@ -19,11 +19,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from tests.cassettes.scenarios import SCENARIOS, Scenario
+from tests.llm_server.server import ScriptedLLM
+
 from eventx import Extractor
 from eventx.cli import main as cli_main
 from eventx.replay import CassetteDeck
-from tests.cassettes.scenarios import SCENARIOS, Scenario
-from tests.llm_server.server import ScriptedLLM
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_CASSETTES = ROOT / "tests" / "cassettes" / "seeds"

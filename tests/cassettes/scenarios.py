@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eventx import Article
 from tests.llm_server import server as llm
+
+from eventx import Article
 
 DATA = Path(__file__).parent.parent / "data"
 FAULTS = Path(__file__).parent / "faults"

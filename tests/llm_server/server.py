@@ -180,7 +180,9 @@ def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             time.sleep(step.delay)
             self._send(200, completion(step, body, server))
 
-        def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+        ) -> None:
             data = json.dumps(payload, ensure_ascii=False).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")
@@ -223,7 +225,11 @@ def _message(step: Step, body: dict[str, Any], text: str) -> dict[str, Any]:
         return {"role": "assistant", "content": None, "refusal": "I can't help with that."}
     if body.get("tools"):
         name = body["tools"][0]["function"]["name"]
-        call = {"id": "call_scripted", "type": "function", "function": {"name": name, "arguments": text}}
+        call = {
+            "id": "call_scripted",
+            "type": "function",
+            "function": {"name": name, "arguments": text},
+        }
         return {"role": "assistant", "content": None, "tool_calls": [call]}
     if body.get("response_format"):
         return {"role": "assistant", "content": text}
