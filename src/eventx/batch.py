@@ -48,15 +48,28 @@ class RunSummary:
             self.claims += len(result.extraction.claims)
 
 
-def input_error_result(error: InputError, extractor: Extractor) -> ExtractionResult:
-    """The result recorded for an article that could not be read."""
+def error_result(article_id: str, error: ErrorRecord, extractor: Extractor) -> ExtractionResult:
+    """The result recorded for an article that never reached the model."""
     return ExtractionResult(
-        article_id=error.article_id or "unknown",
+        article_id=article_id,
         model=extractor.settings.model,
         mode=extractor.settings.mode.value,
         prompt_hash=extractor.prompt_hash,
-        error=ErrorRecord(category=ErrorCategory.INPUT, message=str(error)),
+        error=error,
     )
+
+
+def _unreadable(error: InputError, extractor: Extractor) -> ExtractionResult:
+    record = ErrorRecord(category=ErrorCategory.INPUT, message=str(error))
+    return error_result(error.article_id or "unknown", record, extractor)
+
+
+def _not_recorded(
+    article: Article, cassettes: CassetteDeck, extractor: Extractor
+) -> ExtractionResult:
+    message = f"no cassette for this article in {cassettes.directory}; record one with --record"
+    record = ErrorRecord(category=ErrorCategory.REPLAY, message=message)
+    return error_result(article.id, record, extractor)
 
 
 def extract_all(
@@ -68,9 +81,11 @@ def extract_all(
     """Extract each article in turn; yield one result per article, failures included."""
     for item in articles:
         if isinstance(item, InputError):
-            yield input_error_result(item, extractor)
+            yield _unreadable(item, extractor)
         elif cassettes is None:
             yield extractor.extract(item, on_error="record")
+        elif cassettes.mode == "replay" and not cassettes.has_cassette(item.id):
+            yield _not_recorded(item, cassettes, extractor)
         else:
             with cassettes.cassette(item.id):
                 result = extractor.extract(item, on_error="record")

@@ -6,6 +6,7 @@ are in the output); 2 bad usage or configuration (nothing was extracted).
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,8 +34,13 @@ REPLAY_BASE = "http://replay.invalid"
 
 @click.group()
 @click.version_option(__version__, prog_name="eventx")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Log every request, retry and re-ask.")
+def main(verbose: bool) -> None:
     """Turn news articles into typed, grounded records of political events and claims."""
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    else:  # per-article outcomes are reported by eventx itself; keep library chatter out
+        logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 
 @main.command()

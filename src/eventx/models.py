@@ -264,19 +264,13 @@ class AidItem(_Model):
 
 
 class _EventBase(_Model):
-    id: str = Field(
-        description="Short id unique within this answer, e.g. 'e1'; other records refer to it."
-    )
+    id: str = Field(description="Short unique id, e.g. 'e1'.")
     summary: str = Field(description="One English sentence saying who did what, when, where.")
     status: EventStatus
-    date: DateRef | None = Field(default=None, description="When it happened or will happen.")
-    location: Place | None = Field(default=None, description="Where, when stated.")
-    evidence: list[Evidence] = Field(
-        min_length=1, description="One or more verbatim quotes from the article body."
-    )
-    confidence: float = Field(
-        default=1.0, ge=0, le=1, description="How sure you are that the record is right, 0-1."
-    )
+    date: DateRef | None = None
+    location: Place | None = None
+    evidence: list[Evidence] = Field(min_length=1, description="Verbatim quotes, at least one.")
+    confidence: float = Field(default=1.0, ge=0, le=1)
     plover: Plover | None = Field(
         default=None,
         description="PLOVER event type and mode, assigned by eventx.",
@@ -341,7 +335,7 @@ Event = Annotated[MeetingEvent | AidDelivery | DiplomaticProtest, Field(discrimi
 class Claim(_Model):
     """A statement the article attributes to a named speaker."""
 
-    id: str = Field(description="Short id unique within this answer, e.g. 'c1'.")
+    id: str = Field(description="Short unique id, e.g. 'c1'.")
     speaker: Actor = Field(description="Who made the statement.")
     reported_via: str | None = Field(
         default=None, description="The outlet or agency the article cites, e.g. 'NHK', 'Reuters'."
@@ -359,12 +353,8 @@ class Claim(_Model):
     stance: Stance | None = Field(
         default=None, description="The speaker's attitude toward what the claim is about."
     )
-    evidence: list[Evidence] = Field(
-        min_length=1, description="One or more verbatim quotes from the article body."
-    )
-    confidence: float = Field(
-        default=1.0, ge=0, le=1, description="How sure you are that the record is right, 0-1."
-    )
+    evidence: list[Evidence] = Field(min_length=1, description="Verbatim quotes, at least one.")
+    confidence: float = Field(default=1.0, ge=0, le=1)
     cameo: str | None = Field(
         default=None,
         description="CAMEO statement code (01x), assigned by eventx.",

@@ -1,0 +1,49 @@
+"""Measure the fixed prompt overhead (instructions + schema) in o200k_base tokens.
+
+    python bench/prompt_overhead.py
+
+Prints a Markdown table; docs/prompt.md quotes its output. Needs the dev extra
+(bpe-openai, an offline o200k tokenizer).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+from eventx.models import Article, ArticleExtraction
+from eventx.prompt import INSTRUCTIONS, build_messages, model_facing_schema
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import bpe_openai
+
+    ENCODING = bpe_openai.get_encoding("o200k_base")
+
+
+def tokens(text: str) -> int:
+    return len(ENCODING.encode(text))
+
+
+def main() -> None:
+    schema = json.dumps(model_facing_schema(ArticleExtraction), separators=(",", ":"))
+    published = json.dumps(ArticleExtraction.model_json_schema(), separators=(",", ":"))
+    seeds = sorted(Path(__file__).resolve().parents[1].joinpath("seeds").glob("*.txt"))
+    article_tokens = [tokens(path.read_text(encoding="utf-8")) for path in seeds]
+    header = build_messages(Article(id="x", text=""))[1]["content"]
+    print("| part | tokens (o200k_base) |")
+    print("|---|---|")
+    print(f"| instructions (system message) | {tokens(INSTRUCTIONS)} |")
+    print(f"| schema as the model sees it (compact JSON) | {tokens(schema)} |")
+    print(f"| user-message header | {tokens(header)} |")
+    print(f"| fixed overhead, total | {tokens(INSTRUCTIONS) + tokens(schema) + tokens(header)} |")
+    print(f"| for comparison: full published schema | {tokens(published)} |")
+    print(
+        f"| seed article text (min / mean / max) | {min(article_tokens)} / "
+        f"{sum(article_tokens) // len(article_tokens)} / {max(article_tokens)} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
