@@ -308,8 +308,10 @@ class Extractor:
 
     def _failed(self, call: _Call, exc: Exception, on_error: OnError) -> ExtractionResult:
         error = exc if isinstance(exc, errors.ExtractionError) else self._classify(call, exc)
+        if on_error == "raise" and error is exc:
+            raise error
         if on_error == "raise":
-            raise error from exc if error is not exc else None
+            raise error from exc
         return self._result(call, error=error.to_record())
 
     def _classify(self, call: _Call, exc: Exception) -> errors.ExtractionError:

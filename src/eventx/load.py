@@ -76,7 +76,11 @@ def _text_article(path: Path, raw: bytes) -> Article:
 
 
 def _read_jsonl(path: Path) -> Iterator[Article | InputError]:
-    text = _read_bytes(path).decode("utf-8-sig", errors="replace")
+    try:
+        text = _read_bytes(path).decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        message = f"{path} is not valid UTF-8 (byte {error.start}); JSONL must be UTF-8"
+        raise InputError(message, article_id=path.stem) from None
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             yield _jsonl_article(path, number, line)
