@@ -100,3 +100,33 @@ def test_a_user_supplied_client_is_used_with_its_retries_off(server, sleeps, ext
     ):
         Extractor(client=client, sleep=sleeps, max_transient_retries=1).extract(ARTICLE)
     assert len(server.requests) == 2  # 1 + 1 eventx retry, none from the SDK
+
+
+def test_values_the_model_sends_for_read_only_fields_are_discarded(
+    server, sleeps, extractors
+) -> None:
+    payload = SCENARIOS["server_error"].steps[1].payload
+    forged = {
+        **payload,
+        "events": [
+            {**payload["events"][0], "cameo": "999", "plover": {"event": "FORGED"},
+             "evidence": [{"quote": "Am 3. März trafen sich", "start": 0, "end": 5}]}
+        ],
+    }  # fmt: skip
+    server.script(llm.answer(forged))
+    event = extractors(server, sleeps).extract(ARTICLE).extraction.events[0]
+    assert (event.cameo, event.plover) == (None, None)
+    evidence = event.evidence[0]
+    assert ARTICLE.text[evidence.start : evidence.end] == "Am 3. März trafen sich"
+    assert evidence.start > 5
+
+
+def test_a_misconfigured_client_is_a_configuration_error_not_a_model_failure(sleeps) -> None:
+    import openai
+
+    from eventx import ConfigurationError
+
+    client = openai.AsyncOpenAI(base_url="http://127.0.0.1:9/v1", api_key="k")
+    with pytest.raises(ConfigurationError, match=r"needs a sync openai\.OpenAI client"):
+        Extractor(client=client, sleep=sleeps).extract(ARTICLE)
+    asyncio.run(client.close())

@@ -38,7 +38,7 @@ from eventx.ground import (
     ground,
     reask_message,
 )
-from eventx.models import Article, ArticleExtraction, ExtractionResult, Usage
+from eventx.models import Article, ArticleExtraction, ExtractionResult, Usage, clear_read_only
 from eventx.pricing import estimate_cost
 from eventx.prompt import build_messages, model_facing_schema, prompt_hash
 from eventx.replay import is_replay_miss
@@ -96,6 +96,7 @@ class ModelAnswer(ArticleExtraction):
 
     @model_validator(mode="after")
     def _ground_quotes(self) -> Self:
+        clear_read_only(self)
         call = _current_call.get()
         if call is None:
             return self
@@ -315,8 +316,12 @@ class Extractor:
         return self._result(call, error=error.to_record())
 
     def _classify(self, call: _Call, exc: Exception) -> errors.ExtractionError:
-        cause = exc.__cause__ if isinstance(exc, InstructorRetryException) else exc
-        kind, message = _failure_kind(cause or exc)
+        cause = (exc.__cause__ if isinstance(exc, InstructorRetryException) else exc) or exc
+        if isinstance(
+            cause, errors.EventxError
+        ):  # e.g. a misconfigured client: not the model's fault
+            raise cause
+        kind, message = _failure_kind(cause)
         return kind(message, **self._error_context(call))
 
     def _error_context(self, call: _Call) -> dict[str, Any]:

@@ -34,6 +34,22 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
+def clear_read_only(model: BaseModel) -> None:
+    """Reset every read-only field of ``model``, recursively, to its default.
+
+    Read-only fields are eventx's to fill; whatever a model sent for them is discarded.
+    """
+    for name, info in type(model).model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and extra.get("readOnly"):
+            setattr(model, name, info.get_default(call_default_factory=True))
+            continue
+        value = getattr(model, name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, BaseModel):
+                clear_read_only(item)
+
+
 # ---------------------------------------------------------------------------
 # Vocabularies
 # ---------------------------------------------------------------------------
