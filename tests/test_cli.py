@@ -139,3 +139,13 @@ def test_record_then_replay_round_trips_through_real_http(server, tmp_path: Path
         == json.loads(replayed.read_text())["extraction"]
     )
     assert len(server.requests) == 1  # the replay sent nothing
+
+
+def test_replay_uses_the_recorded_model_even_when_another_is_configured(tmp_path: Path) -> None:
+    output = tmp_path / "out.jsonl"
+    outcome = _run(
+        "extract", str(SEEDS / "001_3d83a5f5de596b38.txt"), "--replay", str(SEED_CASSETTES),
+        "-o", str(output), EVENTX_MODEL="some-other-model", OPENAI_BASE_URL="http://10.0.0.1/v1",
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
+    assert json.loads(output.read_text())["error"] is None

@@ -52,35 +52,30 @@ def main(verbose: bool) -> None:
     default=None,
     help="JSONL file to write, one result per article.  [default: stdout]",
 )
-@click.option("--model", envvar="EVENTX_MODEL", help="Model name.  [env: EVENTX_MODEL]")
+@click.option("--model", help="Model name.  [env: EVENTX_MODEL]")
 @click.option(
     "--base-url",
-    envvar="EVENTX_BASE_URL",
     help="OpenAI-compatible endpoint.  [env: EVENTX_BASE_URL, OPENAI_BASE_URL]",
 )
 @click.option(
     "--mode",
     type=click.Choice([m.value for m in Mode]),
-    envvar="EVENTX_MODE",
-    help="How the schema is sent and the answer read.  [default: tools]",
+    help="How the schema is sent and the answer read.  [env: EVENTX_MODE; default: tools]",
 )
 @click.option(
     "--grounding",
     type=click.Choice([p.value for p in GroundingPolicy]),
-    envvar="EVENTX_GROUNDING",
-    help="What to do with evidence not found in the article.  [default: drop]",
+    help="If evidence is not in the article.  [env: EVENTX_GROUNDING; default: drop]",
 )
 @click.option(
     "--max-reasks",
     type=click.IntRange(0, 10),
-    envvar="EVENTX_MAX_REASKS",
-    help="Re-asks after an invalid answer.  [default: 2]",
+    help="Re-asks after an invalid answer.  [env: EVENTX_MAX_REASKS; default: 2]",
 )
 @click.option(
     "--max-output-tokens",
     type=click.IntRange(1),
-    envvar="EVENTX_MAX_OUTPUT_TOKENS",
-    help="Output token limit sent with each request.",
+    help="Output token limit sent with each request.  [env: EVENTX_MAX_OUTPUT_TOKENS]",
 )
 @click.option(
     "--limit", type=click.IntRange(1), default=None, help="Stop after this many articles."
@@ -105,7 +100,11 @@ def extract(
     record: Path | None,
     **settings: Any,
 ) -> None:
-    """Extract events and claims from articles (.txt files, directories, .jsonl)."""
+    """Extract events and claims from articles (.txt files, directories, .jsonl).
+
+    Unset options come from EVENTX_* / OPENAI_* environment variables, except in
+    --replay mode, where the model and mode the cassettes were recorded with apply.
+    """
     if replay and record:
         raise click.UsageError("--replay and --record cannot be used together")
     deck = (
