@@ -163,32 +163,31 @@ def _deck(replay: Path | None, record: Path | None) -> CassetteDeck | None:
 
 
 def _extractor(settings: dict[str, Any], deck: CassetteDeck | None) -> Extractor:
-    if deck is not None and deck.mode == "replay":
-        settings = _replay_settings(settings, deck)
+    info = _replay_info(deck) if deck is not None and deck.mode == "replay" else None
+    if info is not None:
+        settings = _replay_settings(settings, info)
     try:
         extractor = Extractor(**settings)
     except ConfigurationError as error:
         raise click.UsageError(str(error)) from None
-    if deck is not None and deck.mode == "replay":
-        _check_prompt(deck, extractor)
+    if info is not None and info.prompt_hash != extractor.prompt_hash:
+        raise click.UsageError(
+            f"the cassettes were recorded with prompt {info.prompt_hash}, but this eventx "
+            f"sends prompt {extractor.prompt_hash}; re-record them with --record"
+        )
     return extractor
 
 
-def _check_prompt(deck: CassetteDeck, extractor: Extractor) -> None:
-    info = deck.read_info()
-    if info is not None and info.prompt_hash != extractor.prompt_hash:
-        raise click.UsageError(
-            f"the cassettes in {deck.directory} were recorded with prompt {info.prompt_hash}, "
-            f"but this eventx sends prompt {extractor.prompt_hash}; re-record them with --record"
-        )
-
-
-def _replay_settings(settings: dict[str, Any], deck: CassetteDeck) -> dict[str, Any]:
+def _replay_info(deck: CassetteDeck) -> RecordingInfo:
     if not deck.directory.is_dir():
         raise click.UsageError(f"no cassette directory at {deck.directory}")
     info = deck.read_info()
     if info is None:
         raise click.UsageError(f"{deck.directory} has no recording.json; record with --record")
+    return info
+
+
+def _replay_settings(settings: dict[str, Any], info: RecordingInfo) -> dict[str, Any]:
     return {
         **settings,
         "model": settings.get("model") or info.model,

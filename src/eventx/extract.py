@@ -309,17 +309,16 @@ class Extractor:
 
     def _failed(self, call: _Call, exc: Exception, on_error: OnError) -> ExtractionResult:
         error = exc if isinstance(exc, errors.ExtractionError) else self._classify(call, exc)
-        if on_error == "raise" and error is exc:
-            raise error
         if on_error == "raise":
+            if error is exc:
+                raise error
             raise error from exc
         return self._result(call, error=error.to_record())
 
     def _classify(self, call: _Call, exc: Exception) -> errors.ExtractionError:
         cause = (exc.__cause__ if isinstance(exc, InstructorRetryException) else exc) or exc
-        if isinstance(
-            cause, errors.EventxError
-        ):  # e.g. a misconfigured client: not the model's fault
+        # An eventx error raised mid-call (e.g. a misconfigured client) is not the model's fault.
+        if isinstance(cause, errors.EventxError):
             raise cause
         kind, message = _failure_kind(cause)
         return kind(message, **self._error_context(call))

@@ -134,7 +134,8 @@ class ArticleIndex:
         start = self.text.find(quote)
         if start >= 0:
             return Span(start, start + len(quote), MatchKind.EXACT, 100.0)
-        return self._locate_normalized(_fold(quote)) or self._locate_fuzzy(_fold(quote))
+        folded = _fold(quote)
+        return self._locate_normalized(folded) or self._locate_fuzzy(folded)
 
     def _locate_normalized(self, folded: str) -> Span | None:
         start = self.normalized.text.find(folded)

@@ -41,8 +41,10 @@ def iter_articles(paths: Iterable[Path | str]) -> Iterator[Article | InputError]
 def load_article(path: Path | str) -> Article:
     """Read one plain-text article; raises :class:`InputError` if it cannot be read."""
     path = Path(path)
-    raw = _read_bytes(path)
-    return _text_article(path, raw)
+    text = _read_text(path)
+    if not text.strip():
+        raise InputError(f"{path} is empty", article_id=path.stem)
+    return Article(id=path.stem, text=text, source=str(path))
 
 
 def _read_file(path: Path) -> Iterator[Article | InputError]:
@@ -55,33 +57,19 @@ def _read_file(path: Path) -> Iterator[Article | InputError]:
         yield error
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_text(path: Path) -> str:
+    """The file's text, decoded as UTF-8 (a byte-order mark is dropped), exactly as stored."""
     try:
-        return path.read_bytes()
+        return path.read_bytes().decode("utf-8-sig")
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror}", article_id=path.stem) from None
-
-
-def _text_article(path: Path, raw: bytes) -> Article:
-    try:
-        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InputError(
-            f"{path} is not valid UTF-8 (byte {error.start}); convert it to UTF-8",
-            article_id=path.stem,
-        ) from None
-    if not text.strip():
-        raise InputError(f"{path} is empty", article_id=path.stem)
-    return Article(id=path.stem, text=text, source=str(path))
+        message = f"{path} is not valid UTF-8 (byte {error.start}); convert it to UTF-8"
+        raise InputError(message, article_id=path.stem) from None
 
 
 def _read_jsonl(path: Path) -> Iterator[Article | InputError]:
-    try:
-        text = _read_bytes(path).decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        message = f"{path} is not valid UTF-8 (byte {error.start}); JSONL must be UTF-8"
-        raise InputError(message, article_id=path.stem) from None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
         if line.strip():
             yield _jsonl_article(path, number, line)
 

@@ -206,6 +206,7 @@ def completion(step: Step, body: dict[str, Any], server: ScriptedLLM) -> dict[st
         text, finish = text[: len(text) // 2], "length"
     message = _message(step, body, text)
     prompt = json.dumps(body["messages"], ensure_ascii=False) + json.dumps(body.get("tools", ""))
+    prompt_tokens, completion_tokens = count_tokens(prompt), count_tokens(text)
     return {
         "id": f"chatcmpl-scripted-{len(server.requests)}",
         "object": "chat.completion",
@@ -213,9 +214,9 @@ def completion(step: Step, body: dict[str, Any], server: ScriptedLLM) -> dict[st
         "model": body.get("model", "scripted"),
         "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
         "usage": {
-            "prompt_tokens": count_tokens(prompt),
-            "completion_tokens": count_tokens(text),
-            "total_tokens": count_tokens(prompt) + count_tokens(text),
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
         },
     }
 
