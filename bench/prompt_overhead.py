@@ -2,28 +2,17 @@
 
     python bench/prompt_overhead.py
 
-Prints a Markdown table; docs/prompt.md quotes its output. Needs the dev extra
-(bpe-openai, an offline o200k tokenizer).
+Prints a Markdown table; docs/prompt.md quotes its output.
 """
 
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 from eventx.models import Article, ArticleExtraction
 from eventx.prompt import INSTRUCTIONS, build_messages, model_facing_schema
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import bpe_openai
-
-    ENCODING = bpe_openai.get_encoding("o200k_base")
-
-
-def tokens(text: str) -> int:
-    return len(ENCODING.encode(text))
+from eventx.tokens import count_tokens as tokens
 
 
 def main() -> None:

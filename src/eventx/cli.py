@@ -154,14 +154,6 @@ def schema(out: Path, check: bool) -> None:
         click.echo(f"wrote {path}")
 
 
-def _deck(replay: Path | None, record: Path | None) -> CassetteDeck | None:
-    if replay is not None:
-        return CassetteDeck(replay, "replay")
-    if record is not None:
-        return CassetteDeck(record, "record")
-    return None
-
-
 def _extractor(settings: dict[str, Any], deck: CassetteDeck | None) -> Extractor:
     info = _replay_info(deck) if deck is not None and deck.mode == "replay" else None
     if info is not None:

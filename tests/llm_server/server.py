@@ -9,45 +9,27 @@ resets, slow answers, or any payload they choose.
 
 The answer is shaped like the request asks: a forced tool call when ``tools`` are
 sent, JSON content for ``response_format``, and a fenced JSON block otherwise
-(MD_JSON). Token usage is counted with the o200k tokenizer when ``bpe-openai`` is
-installed, else estimated at four characters a token. It listens on loopback only.
+(MD_JSON). Token usage is counted with the o200k tokenizer. It listens on loopback only.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import socket
 import threading
 import time
-import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from eventx.tokens import count_tokens
+
 HERE = Path(__file__).parent
 ANSWERS = HERE / "answers"
 SEEDS = HERE.parent.parent / "seeds"
 ARTICLE_MARKER = "\n\nArticle text:\n"
-
-
-@functools.cache
-def _encoding() -> Any:
-    with warnings.catch_warnings():  # its data loader uses a deprecated importlib API
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            import bpe_openai
-        except ImportError:  # pragma: no cover - bpe-openai is a dev dependency
-            return None
-        return bpe_openai.get_encoding("o200k_base")
-
-
-def count_tokens(text: str) -> int:
-    """Tokens of ``text`` in o200k_base when available, else a 4-characters estimate."""
-    encoding = _encoding()
-    return len(encoding.encode(text)) if encoding else max(1, len(text) // 4)
 
 
 @dataclass
