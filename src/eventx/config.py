@@ -12,7 +12,14 @@ max_reasks                  EVENTX_MAX_REASKS                       2
 max_transient_retries       EVENTX_MAX_RETRIES                      5
 max_output_tokens           EVENTX_MAX_OUTPUT_TOKENS                not sent
 grounding                   EVENTX_GROUNDING                        ``drop``
+rpm (requests per minute)   EVENTX_RPM                              see below
+tpm (tokens per minute)     EVENTX_TPM                              see below
 ==========================  ======================================  ==================
+
+Rate limits: unset, they default to 500 requests and 200,000 tokens a minute (OpenAI's
+first usage tier) when talking to OpenAI, and to no client-side limit for any other
+endpoint; either way, limits the provider announces in ``x-ratelimit-limit-*`` headers
+replace the defaults. Limits set explicitly are never raised by the provider's headers.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from eventx.errors import ConfigurationError
 from eventx.ground import DEFAULT_FUZZY_THRESHOLD, GroundingPolicy
 
 DEFAULT_MODEL = "gpt-4.1-mini"
+DEFAULT_OPENAI_RPM = 500
+DEFAULT_OPENAI_TPM = 200_000
 LOCAL_SERVER_API_KEY = "not-needed"
 """Sent when a custom ``base_url`` is set without a key: local servers ignore it."""
 
@@ -70,6 +79,8 @@ class Settings:
     temperature: float | None = None
     grounding: GroundingPolicy = GroundingPolicy.DROP
     fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD
+    rpm: int | None = None
+    tpm: int | None = None
 
     @classmethod
     def resolve(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -95,6 +106,14 @@ class Settings:
         if not self.api_key and not self.base_url:
             raise ConfigurationError(NOT_CONFIGURED)
 
+    def rate_limits(self) -> tuple[int | None, int | None, bool]:
+        """(requests/min, tokens/min, set explicitly) to start pacing with."""
+        if self.rpm is not None or self.tpm is not None:
+            return self.rpm, self.tpm, True
+        if self.base_url is None:
+            return DEFAULT_OPENAI_RPM, DEFAULT_OPENAI_TPM, False
+        return None, None, False
+
     def client_api_key(self) -> str:
         """The key to hand the client: a placeholder for keyless local servers."""
         return self.api_key or LOCAL_SERVER_API_KEY
@@ -110,6 +129,8 @@ _ENV: dict[str, tuple[str, ...]] = {
     "max_transient_retries": ("EVENTX_MAX_RETRIES",),
     "max_output_tokens": ("EVENTX_MAX_OUTPUT_TOKENS",),
     "grounding": ("EVENTX_GROUNDING",),
+    "rpm": ("EVENTX_RPM",),
+    "tpm": ("EVENTX_TPM",),
 }
 
 _CONVERTERS: dict[str, Any] = {
@@ -122,6 +143,8 @@ _CONVERTERS: dict[str, Any] = {
     "temperature": float,
     "grounding": GroundingPolicy,
     "fuzzy_threshold": float,
+    "rpm": int,
+    "tpm": int,
 }
 
 _LIMITS: dict[str, tuple[float, float]] = {
@@ -132,6 +155,8 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "max_output_tokens": (1, 10_000_000),
     "temperature": (0, 2),
     "fuzzy_threshold": (50, 100),
+    "rpm": (1, 100_000_000),
+    "tpm": (1, 10_000_000_000),
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -41,8 +42,10 @@ from eventx.ground import (
 from eventx.models import Article, ArticleExtraction, ExtractionResult, Usage, clear_read_only
 from eventx.pricing import estimate_cost
 from eventx.prompt import build_messages, model_facing_schema, prompt_hash
+from eventx.ratelimit import RateLimiter
 from eventx.replay import is_replay_miss
 from eventx.retry import BackoffWait
+from eventx.tokens import count_message_tokens, count_tokens
 
 OnError = Literal["raise", "record"]
 SleepFn = Callable[[float], None]
@@ -55,6 +58,8 @@ _INSTRUCTOR_MODES = {
     Mode.MD_JSON: instructor.Mode.MD_JSON,
 }
 _TRANSIENT_STATUS = frozenset({408, 409, 429})
+DEFAULT_OUTPUT_ESTIMATE = 2_000
+"""Output tokens counted against the token rate when ``max_output_tokens`` is not set."""
 
 
 @dataclass
@@ -67,6 +72,8 @@ class _Call:
     usage: Usage = field(default_factory=Usage)
     answers: int = 0
     ungrounded: list[Ungrounded] = field(default_factory=list)
+    prefilled: list[Any] = field(default_factory=list)
+    """Answers obtained elsewhere (the Batch API), used before any request is sent."""
 
     def count_response(self, response: Any) -> None:
         self.answers += 1
@@ -124,8 +131,10 @@ class Extractor:
         client: an ``openai.OpenAI`` or ``openai.AsyncOpenAI`` client to use instead of
             building one (its own retries are switched off). Settings such as
             ``base_url`` and ``api_key`` are then ignored.
-        sleep / async_sleep: how to wait between transient retries (for simulations
-            and tests); ``time.sleep`` / ``asyncio.sleep`` by default.
+        sleep / async_sleep: how to wait between transient retries and for the rate
+            limiter (for simulations and tests); ``time.sleep`` / ``asyncio.sleep`` by default.
+        limiter: a :class:`~eventx.ratelimit.RateLimiter` to share; by default one is
+            built from the ``rpm`` / ``tpm`` settings and shared by this extractor's calls.
         **settings: any :class:`~eventx.config.Settings` field (``model``, ``base_url``,
             ``api_key``, ``mode``, ``max_reasks``, ``grounding`` …); unset ones come
             from ``EVENTX_*`` / ``OPENAI_*`` environment variables.
@@ -140,6 +149,7 @@ class Extractor:
         *,
         sleep: SleepFn | None = None,
         async_sleep: AsyncSleepFn | None = None,
+        limiter: RateLimiter | None = None,
         **settings: Any,
     ) -> None:
         self.settings = Settings.resolve(**settings)
@@ -151,6 +161,8 @@ class Extractor:
         self._sleep = sleep or time.sleep
         self._async_sleep = async_sleep or asyncio.sleep
         self.prompt_hash = prompt_hash(ArticleExtraction)
+        self.limiter = limiter or _limiter_for(self.settings)
+        self._schema_tokens: dict[str, int] = {}
 
     # -- public API ---------------------------------------------------------------
 
@@ -197,18 +209,50 @@ class Extractor:
         return self._succeeded(call, answer, on_error)
 
     async def aextract(
-        self, article: Article | str, *, on_error: OnError = "raise"
+        self,
+        article: Article | str,
+        *,
+        on_error: OnError = "raise",
+        answer_body: dict[str, Any] | None = None,
     ) -> ExtractionResult:
-        """Async twin of :meth:`extract`."""
+        """Async twin of :meth:`extract`.
+
+        ``answer_body`` is a chat-completion body obtained elsewhere (e.g. from the
+        Batch API): it is validated and grounded like a live answer, and only a
+        re-ask, if one is needed, is sent live.
+        """
         article = _as_article(article)
         call = self._new_call(article)
         create = instructor.patch(create=self._async_create, mode=self._instructor_mode)
         with _active(call):
             try:
+                if answer_body is not None:
+                    call.prefilled.append(_completion(answer_body))
                 answer = await create(**self._request(article))
             except Exception as exc:
                 return self._failed(call, exc, on_error)
         return self._succeeded(call, answer, on_error)
+
+    def request_body(self, article: Article | str) -> dict[str, Any]:
+        """The JSON body eventx sends to ``/chat/completions`` for ``article``.
+
+        Used to build Batch API request files: the same model, messages and schema
+        as a live request, so batch answers are read exactly like live ones.
+        """
+        captured: dict[str, Any] = {}
+
+        def capture(*args: Any, **kwargs: Any) -> Any:
+            captured.update(kwargs)
+            raise _RequestCapturedError
+
+        create = instructor.patch(create=capture, mode=self._instructor_mode)
+        try:
+            with _instructor_silenced():
+                create(**self._request(_as_article(article)))
+        except Exception:
+            if not captured:
+                raise
+        return captured
 
     # -- requests -----------------------------------------------------------------
 
@@ -234,25 +278,68 @@ class Extractor:
             request["temperature"] = self.settings.temperature
         return request
 
-    def _sync_create(self, *args: Any, **kwargs: Any) -> Any:
+    def _sync_create(self, **kwargs: Any) -> Any:
         call = _require_call()
-        retrying = Retrying(sleep=self._sleep, **self._transient_policy())
-        for attempt in retrying:
-            with attempt:
-                call.usage.requests += 1
-                response = self._openai().chat.completions.create(*args, **kwargs)
+        if call.prefilled:
+            response = call.prefilled.pop(0)
+        else:
+            retrying = Retrying(sleep=self._sleep, **self._transient_policy())
+            for attempt in retrying:
+                with attempt:
+                    response = self._send(call, kwargs)
         call.count_response(response)
         return response
 
-    async def _async_create(self, *args: Any, **kwargs: Any) -> Any:
+    async def _async_create(self, **kwargs: Any) -> Any:
         call = _require_call()
-        retrying = AsyncRetrying(sleep=self._async_sleep, **self._transient_policy())
-        async for attempt in retrying:
-            with attempt:
-                call.usage.requests += 1
-                response = await self._async_openai().chat.completions.create(*args, **kwargs)
+        if call.prefilled:
+            response = call.prefilled.pop(0)
+        else:
+            retrying = AsyncRetrying(sleep=self._async_sleep, **self._transient_policy())
+            async for attempt in retrying:
+                with attempt:
+                    response = await self._send_async(call, kwargs)
         call.count_response(response)
         return response
+
+    def _send(self, call: _Call, kwargs: dict[str, Any]) -> Any:
+        delay = self.limiter.reserve(self._estimate_tokens(kwargs))
+        if delay > 0:
+            self._sleep(delay)
+        call.usage.requests += 1
+        with self._observed():
+            raw = self._openai().chat.completions.with_raw_response.create(**kwargs)
+        self.limiter.observe(raw.status_code, raw.headers)
+        return raw.parse()
+
+    async def _send_async(self, call: _Call, kwargs: dict[str, Any]) -> Any:
+        delay = self.limiter.reserve(self._estimate_tokens(kwargs))
+        if delay > 0:
+            await self._async_sleep(delay)
+        call.usage.requests += 1
+        with self._observed():
+            raw = await self._async_openai().chat.completions.with_raw_response.create(**kwargs)
+        self.limiter.observe(raw.status_code, raw.headers)
+        return raw.parse()
+
+    @contextmanager
+    def _observed(self) -> Iterator[None]:
+        """Let the rate limiter see error responses (429s above all) before they propagate."""
+        try:
+            yield
+        except openai.APIStatusError as error:
+            self.limiter.observe(error.status_code, error.response.headers)
+            raise
+
+    def _estimate_tokens(self, kwargs: dict[str, Any]) -> int:
+        """Tokens a request counts against the token rate: messages, schema, output."""
+        schema = json.dumps(
+            [kwargs.get("tools"), kwargs.get("response_format")], ensure_ascii=False
+        )
+        if schema not in self._schema_tokens:
+            self._schema_tokens[schema] = count_tokens(schema)
+        output = kwargs.get("max_tokens") or DEFAULT_OUTPUT_ESTIMATE
+        return count_message_tokens(kwargs["messages"]) + self._schema_tokens[schema] + output
 
     def _transient_policy(self) -> dict[str, Any]:
         return {
@@ -347,6 +434,34 @@ class Extractor:
             prompt_hash=self.prompt_hash,
             **fields,
         )
+
+
+class _RequestCapturedError(Exception):
+    """Raised by the capturing create() once it has the request body."""
+
+
+@contextmanager
+def _instructor_silenced() -> Iterator[None]:
+    """Keep instructor from logging the deliberate failure of a capturing call."""
+    names = [name for name in logging.root.manager.loggerDict if name.startswith("instructor")]
+    loggers = [logging.getLogger(name) for name in names]
+    previous = [log.disabled for log in loggers]
+    for log in loggers:
+        log.disabled = True
+    try:
+        yield
+    finally:
+        for log, was_disabled in zip(loggers, previous, strict=True):
+            log.disabled = was_disabled
+
+
+def _completion(body: dict[str, Any]) -> Any:
+    return openai.types.chat.ChatCompletion.model_validate(body)
+
+
+def _limiter_for(settings: Settings) -> RateLimiter:
+    rpm, tpm, explicit = settings.rate_limits()
+    return RateLimiter(rpm, tpm, explicit=explicit)
 
 
 def _failure_kind(cause: BaseException) -> tuple[type[errors.ExtractionError], str]:

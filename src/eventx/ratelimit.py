@@ -1,0 +1,148 @@
+"""Client-side pacing of requests and tokens per minute, adjusted by what the provider says.
+
+The limiter is a pair of virtual clocks (a GCRA-style meter with no burst): each
+request reserves a start time no earlier than one request interval after the
+previous one, and no earlier than the time the previous requests' tokens take to
+drain at the token rate. Requests are therefore spread evenly over the minute
+instead of bursting at its start, which keeps them under limits that providers
+enforce over short windows.
+
+It adapts in three ways:
+
+* ``x-ratelimit-limit-requests`` / ``x-ratelimit-limit-tokens`` headers replace the
+  default limits (never a limit the user set explicitly, unless they are lower);
+* ``x-ratelimit-remaining-*`` of zero holds new requests until the matching
+  ``x-ratelimit-reset-*`` time;
+* a 429 lowers the pace for everyone by a factor that recovers with each success.
+  The request that got the 429 waits its own ``Retry-After``; the others do not.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+HEADROOM = 0.95
+"""Share of the announced limits eventx aims for, to absorb clock skew between peers."""
+SLOWDOWN = 0.8
+"""Pace factor applied on every 429."""
+MIN_FACTOR = 0.25
+RECOVERY = 0.02
+"""Pace factor regained with every successful response."""
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_reset(value: str | None) -> float | None:
+    """Seconds in an ``x-ratelimit-reset-*`` value such as ``"1s"``, ``"6m0s"``, ``"20ms"``."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    parts = _DURATION_PART.findall(value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        return None
+    return sum(float(number) * _SECONDS[unit] for number, unit in parts)
+
+
+def _header_number(headers: Mapping[str, str], name: str) -> float | None:
+    raw = headers.get(name)
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class LimiterStats:
+    """What the limiter did, for run summaries and benchmarks."""
+
+    requests: int = 0
+    throttled: int = 0
+    """Responses answered 429."""
+    waited_seconds: float = 0.0
+
+
+class RateLimiter:
+    """Paces requests to stay under requests-per-minute and tokens-per-minute limits.
+
+    Args:
+        rpm / tpm: limits per minute; ``None`` means no client-side limit of that kind.
+        explicit: True when the user set the limits, so provider headers may only lower them.
+        clock: monotonic time in seconds (for simulations and tests).
+    """
+
+    def __init__(
+        self,
+        rpm: float | None,
+        tpm: float | None,
+        *,
+        explicit: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rpm = rpm
+        self.tpm = tpm
+        self._explicit = explicit
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next_request_at = 0.0
+        self._next_tokens_at = 0.0
+        self._held_until = 0.0
+        self._factor = 1.0
+        self.stats = LimiterStats()
+
+    def reserve(self, tokens: int) -> float:
+        """Reserve a slot for one request of ``tokens``; return the seconds to wait for it."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next_request_at, self._next_tokens_at, self._held_until)
+            if self.rpm:
+                self._next_request_at = start + 60.0 / (self.rpm * HEADROOM * self._factor)
+            if self.tpm:
+                self._next_tokens_at = start + 60.0 * tokens / (self.tpm * HEADROOM * self._factor)
+            self.stats.requests += 1
+            self.stats.waited_seconds += start - now
+            return start - now
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Learn from a response: its status and its rate-limit headers."""
+        with self._lock:
+            self._adopt_limits(headers)
+            self._hold_if_exhausted(headers)
+            if status == 429:
+                self.stats.throttled += 1
+                self._factor = max(MIN_FACTOR, self._factor * SLOWDOWN)
+            elif status < 400:
+                self._factor = min(1.0, self._factor + RECOVERY)
+
+    @property
+    def pace_factor(self) -> float:
+        """1.0 at full pace; lower after 429s."""
+        return self._factor
+
+    def _adopt_limits(self, headers: Mapping[str, str]) -> None:
+        announced_rpm = _header_number(headers, "x-ratelimit-limit-requests")
+        announced_tpm = _header_number(headers, "x-ratelimit-limit-tokens")
+        self.rpm = self._adopted(self.rpm, announced_rpm)
+        self.tpm = self._adopted(self.tpm, announced_tpm)
+
+    def _adopted(self, current: float | None, announced: float | None) -> float | None:
+        if not announced or announced <= 0:
+            return current
+        if self._explicit and current is not None:
+            return min(current, announced)
+        return announced
+
+    def _hold_if_exhausted(self, headers: Mapping[str, str]) -> None:
+        for kind in ("requests", "tokens"):
+            remaining = _header_number(headers, f"x-ratelimit-remaining-{kind}")
+            reset = parse_reset(headers.get(f"x-ratelimit-reset-{kind}"))
+            if remaining is not None and remaining <= 0 and reset:
+                self._held_until = max(self._held_until, self._clock() + reset)
