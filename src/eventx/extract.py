@@ -13,6 +13,7 @@ the only module that imports openai or instructor.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -162,7 +163,6 @@ class Extractor:
         self._async_sleep = async_sleep or asyncio.sleep
         self.prompt_hash = prompt_hash(ArticleExtraction)
         self.limiter = limiter or _limiter_for(self.settings)
-        self._schema_tokens: dict[str, int] = {}
 
     # -- public API ---------------------------------------------------------------
 
@@ -239,20 +239,7 @@ class Extractor:
         Used to build Batch API request files: the same model, messages and schema
         as a live request, so batch answers are read exactly like live ones.
         """
-        captured: dict[str, Any] = {}
-
-        def capture(*args: Any, **kwargs: Any) -> Any:
-            captured.update(kwargs)
-            raise _RequestCapturedError
-
-        create = instructor.patch(create=capture, mode=self._instructor_mode)
-        try:
-            with _instructor_silenced():
-                create(**self._request(_as_article(article)))
-        except Exception:
-            if not captured:
-                raise
-        return captured
+        return request_body(_as_article(article), self.settings)
 
     # -- requests -----------------------------------------------------------------
 
@@ -265,18 +252,7 @@ class Extractor:
         return _Call(article=article, index=index, max_attempts=self.settings.max_attempts)
 
     def _request(self, article: Article) -> dict[str, Any]:
-        request: dict[str, Any] = {
-            "response_model": ModelAnswer,
-            "max_retries": self.settings.max_reasks,
-            "strict": False,
-            "model": self.settings.model,
-            "messages": build_messages(article),
-        }
-        if self.settings.max_output_tokens is not None:
-            request["max_tokens"] = self.settings.max_output_tokens
-        if self.settings.temperature is not None:
-            request["temperature"] = self.settings.temperature
-        return request
+        return _instructor_request(article, self.settings)
 
     def _sync_create(self, **kwargs: Any) -> Any:
         call = _require_call()
@@ -303,7 +279,7 @@ class Extractor:
         return response
 
     def _send(self, call: _Call, kwargs: dict[str, Any]) -> Any:
-        delay = self.limiter.reserve(self._estimate_tokens(kwargs))
+        delay = self.limiter.reserve(estimate_request_tokens(kwargs))
         if delay > 0:
             self._sleep(delay)
         call.usage.requests += 1
@@ -313,7 +289,7 @@ class Extractor:
         return raw.parse()
 
     async def _send_async(self, call: _Call, kwargs: dict[str, Any]) -> Any:
-        delay = self.limiter.reserve(self._estimate_tokens(kwargs))
+        delay = self.limiter.reserve(estimate_request_tokens(kwargs))
         if delay > 0:
             await self._async_sleep(delay)
         call.usage.requests += 1
@@ -330,16 +306,6 @@ class Extractor:
         except openai.APIStatusError as error:
             self.limiter.observe(error.status_code, error.response.headers)
             raise
-
-    def _estimate_tokens(self, kwargs: dict[str, Any]) -> int:
-        """Tokens a request counts against the token rate: messages, schema, output."""
-        schema = json.dumps(
-            [kwargs.get("tools"), kwargs.get("response_format")], ensure_ascii=False
-        )
-        if schema not in self._schema_tokens:
-            self._schema_tokens[schema] = count_tokens(schema)
-        output = kwargs.get("max_tokens") or DEFAULT_OUTPUT_ESTIMATE
-        return count_message_tokens(kwargs["messages"]) + self._schema_tokens[schema] + output
 
     def _transient_policy(self) -> dict[str, Any]:
         return {
@@ -434,6 +400,54 @@ class Extractor:
             prompt_hash=self.prompt_hash,
             **fields,
         )
+
+
+def _instructor_request(article: Article, settings: Settings) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "response_model": ModelAnswer,
+        "max_retries": settings.max_reasks,
+        "strict": False,
+        "model": settings.model,
+        "messages": build_messages(article),
+    }
+    if settings.max_output_tokens is not None:
+        request["max_tokens"] = settings.max_output_tokens
+    if settings.temperature is not None:
+        request["temperature"] = settings.temperature
+    return request
+
+
+def request_body(article: Article, settings: Settings) -> dict[str, Any]:
+    """The JSON body of the chat-completions request for ``article`` under ``settings``."""
+    captured: dict[str, Any] = {}
+
+    def capture(*args: Any, **kwargs: Any) -> Any:
+        captured.update(kwargs)
+        raise _RequestCapturedError
+
+    create = instructor.patch(create=capture, mode=_INSTRUCTOR_MODES[settings.mode])
+    try:
+        with _instructor_silenced():
+            create(**_instructor_request(article, settings))
+    except Exception:
+        if not captured:
+            raise
+    return captured
+
+
+def estimate_request_tokens(body: dict[str, Any]) -> int:
+    """Tokens a request counts against a token rate limit: messages, schema, and output.
+
+    The output part is the request's ``max_tokens``, or :data:`DEFAULT_OUTPUT_ESTIMATE`.
+    """
+    schema = json.dumps([body.get("tools"), body.get("response_format")], ensure_ascii=False)
+    output = body.get("max_tokens") or DEFAULT_OUTPUT_ESTIMATE
+    return count_message_tokens(body["messages"]) + _schema_tokens(schema) + output
+
+
+@functools.lru_cache(maxsize=16)
+def _schema_tokens(schema_json: str) -> int:
+    return count_tokens(schema_json)
 
 
 class _RequestCapturedError(Exception):
