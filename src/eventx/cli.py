@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -17,19 +17,28 @@ from urllib.parse import urlsplit
 import click
 
 from eventx import __version__
-from eventx.batch import RunSummary, extract_all
+from eventx.batch import (
+    DEFAULT_CONCURRENCY,
+    BatchRunner,
+    RunSummary,
+    estimate_run,
+    sync_output,
+)
 from eventx.config import Mode
+from eventx.console import RunProgress, print_estimate, print_summary
 from eventx.contract import stale_schemas, write_schemas
-from eventx.errors import ConfigurationError
+from eventx.errors import ConfigurationError, InputError
 from eventx.extract import Extractor
 from eventx.ground import GroundingPolicy
 from eventx.load import iter_articles
-from eventx.models import ExtractionResult
+from eventx.models import Article, ExtractionResult
 from eventx.replay import CassetteDeck, RecordingInfo
+from eventx.store import RunStore, default_db_path
 
 EXIT_FAILED_ARTICLES = 1
 EXIT_USAGE = 2
 REPLAY_BASE = "http://replay.invalid"
+DRY_RUN_BASE = "http://dry-run.invalid/v1"
 
 
 @click.group()
@@ -48,9 +57,15 @@ def main(verbose: bool) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, dir_okay=False),
     default=None,
     help="JSONL file to write, one result per article.  [default: stdout]",
+)
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Run store (SQLite) for resuming.  [default: OUTPUT.eventx.db; in memory for stdout]",
 )
 @click.option("--model", help="Model name.  [env: EVENTX_MODEL]")
 @click.option(
@@ -78,7 +93,33 @@ def main(verbose: bool) -> None:
     help="Output token limit sent with each request.  [env: EVENTX_MAX_OUTPUT_TOKENS]",
 )
 @click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1024),
+    envvar="EVENTX_CONCURRENCY",
+    default=DEFAULT_CONCURRENCY,
+    help=f"Requests in flight at most.  [env: EVENTX_CONCURRENCY; default: {DEFAULT_CONCURRENCY}]",
+)
+@click.option(
+    "--rpm",
+    type=click.IntRange(1),
+    help="Requests per minute.  [env: EVENTX_RPM; default: 500 for OpenAI, none elsewhere]",
+)
+@click.option(
+    "--tpm",
+    type=click.IntRange(1),
+    help="Tokens per minute.  [env: EVENTX_TPM; default: 200000 for OpenAI, none elsewhere]",
+)
+@click.option(
     "--limit", type=click.IntRange(1), default=None, help="Stop after this many articles."
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Count articles, tokens and cost; send nothing.",
+)
+@click.option("--retry-failed", is_flag=True, help="Extract again the articles that failed.")
+@click.option(
+    "--restart", is_flag=True, help="Forget earlier progress in the run store and start over."
 )
 @click.option(
     "--replay",
@@ -95,37 +136,42 @@ def main(verbose: bool) -> None:
 def extract(
     inputs: tuple[Path, ...],
     output: Path | None,
+    db: Path | None,
+    concurrency: int,
     limit: int | None,
+    dry_run: bool,
+    retry_failed: bool,
+    restart: bool,
     replay: Path | None,
     record: Path | None,
     **settings: Any,
 ) -> None:
     """Extract events and claims from articles (.txt files, directories, .jsonl).
 
+    Results are written as they arrive, one JSONL line per article, failed articles
+    included. Progress is kept in a run store, so running the same command again
+    resumes: finished articles are skipped, and no answer is paid for twice.
+
     Unset options come from EVENTX_* / OPENAI_* environment variables, except in
     --replay mode, where the model and mode the cassettes were recorded with apply.
+    Exit codes: 0 all articles extracted, 1 some failed, 2 usage or configuration error.
     """
     if replay and record:
         raise click.UsageError("--replay and --record cannot be used together")
-    deck = (
-        CassetteDeck(replay, "replay")
-        if replay
-        else CassetteDeck(record, "record")
-        if record
-        else None
-    )
-    extractor = _extractor(settings, deck)
-    if deck is not None and deck.mode == "record":
-        deck.write_info(_recording_info(extractor))
-    summary = RunSummary()
+    deck = _deck(replay, record)
+    extractor = _extractor(settings, deck, dry_run=dry_run)
     articles = _limited(iter_articles(inputs), limit)
-    with extractor, _open_output(output) as sink:
-        for result in extract_all(articles, extractor, cassettes=deck):
-            sink.write(result.model_dump_json() + "\n")
-            sink.flush()
-            summary.add(result)
-            _progress(summary.articles, result)
-    _print_summary(summary, output)
+    with extractor, _run_store(db, output, restart=restart, dry_run=dry_run) as store:
+        if dry_run:
+            estimate = estimate_run(articles, extractor, store if store.path else None)
+            print_estimate(estimate, extractor.settings.model)
+            return
+        if deck is not None and deck.mode == "record":
+            deck.write_info(_recording_info(extractor))
+        if retry_failed:
+            store.retry_failed()
+        summary = _run(extractor, store, articles, output, concurrency, deck, _total(inputs, limit))
+    print_summary(summary, output, store.path)
     if summary.failed:
         sys.exit(EXIT_FAILED_ARTICLES)
 
@@ -154,10 +200,22 @@ def schema(out: Path, check: bool) -> None:
         click.echo(f"wrote {path}")
 
 
-def _extractor(settings: dict[str, Any], deck: CassetteDeck | None) -> Extractor:
+def _deck(replay: Path | None, record: Path | None) -> CassetteDeck | None:
+    if replay is not None:
+        return CassetteDeck(replay, "replay")
+    if record is not None:
+        return CassetteDeck(record, "record")
+    return None
+
+
+def _extractor(
+    settings: dict[str, Any], deck: CassetteDeck | None, *, dry_run: bool = False
+) -> Extractor:
     info = _replay_info(deck) if deck is not None and deck.mode == "replay" else None
     if info is not None:
         settings = _replay_settings(settings, info)
+    elif dry_run:  # nothing is sent: an endpoint is not needed to count
+        settings = {**settings, "base_url": settings.get("base_url") or DRY_RUN_BASE}
     try:
         extractor = Extractor(**settings)
     except ConfigurationError as error:
@@ -200,6 +258,76 @@ def _recording_info(extractor: Extractor) -> RecordingInfo:
     )
 
 
+@contextmanager
+def _run_store(
+    db: Path | None, output: Path | None, *, restart: bool, dry_run: bool
+) -> Iterator[RunStore]:
+    path = db or (default_db_path(output) if output is not None else None)
+    if dry_run and path is not None and not path.exists():
+        path = None  # a dry run leaves nothing behind
+    if not dry_run:
+        _check_output_is_ours(output, path, restart=restart)
+    try:
+        store = RunStore(path)
+    except ConfigurationError as error:
+        raise click.UsageError(str(error)) from None
+    with store:
+        if restart and not dry_run:
+            store.restart()
+            if output is not None:
+                output.unlink(missing_ok=True)
+        yield store
+
+
+def _check_output_is_ours(output: Path | None, store: Path | None, *, restart: bool) -> None:
+    """Refuse to append to an output that no run store accounts for."""
+    if restart or output is None or not output.exists() or output.stat().st_size == 0:
+        return
+    if store is None or not store.exists():
+        raise click.UsageError(
+            f"{output} already exists and has no run store ({store}) to resume from; "
+            "pass --restart to overwrite it, or choose another output"
+        )
+
+
+def _run(
+    extractor: Extractor,
+    store: RunStore,
+    articles: Iterator[Article | InputError],
+    output: Path | None,
+    concurrency: int,
+    deck: CassetteDeck | None,
+    total: Callable[[], int | None],
+) -> RunSummary:
+    if output is not None:
+        sync_output(store, output)
+    runner = BatchRunner(extractor, store, concurrency=concurrency, cassettes=deck)
+    try:
+        with _open_output(output) as sink, RunProgress(runner.summary, total) as progress:
+
+            def write(result: ExtractionResult) -> None:
+                sink.write(result.model_dump_json() + "\n")
+                sink.flush()
+                progress.update(result)
+
+            runner.sink = write
+            return runner.run(articles)
+    except ConfigurationError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _total(inputs: tuple[Path, ...], limit: int | None) -> Callable[[], int | None]:
+    """How many articles the inputs hold, counted only when a progress bar needs it."""
+
+    def count() -> int | None:
+        if any(str(path) == "-" for path in inputs):
+            return limit
+        found = sum(1 for _ in iter_articles(inputs))
+        return min(found, limit) if limit is not None else found
+
+    return count
+
+
 def _limited(items: Iterator[Any], limit: int | None) -> Iterator[Any]:
     for count, item in enumerate(items):
         if limit is not None and count >= limit:
@@ -213,36 +341,5 @@ def _open_output(output: Path | None) -> Iterator[IO[str]]:
         yield sys.stdout
         return
     output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("w", encoding="utf-8") as sink:
+    with output.open("a", encoding="utf-8") as sink:
         yield sink
-
-
-def _progress(number: int, result: ExtractionResult) -> None:
-    if result.error is not None:
-        line = f"FAILED ({result.error.category.value}): {result.error.message}"
-    else:
-        extraction = result.extraction
-        events = len(extraction.events) if extraction else 0
-        claims = len(extraction.claims) if extraction else 0
-        line = f"{events} events, {claims} claims, {len(result.warnings)} warnings"
-    click.echo(f"[{number}] {result.article_id}: {line}", err=True)
-
-
-def _print_summary(summary: RunSummary, output: Path | None) -> None:
-    by_type = ", ".join(f"{name} {count}" for name, count in sorted(summary.events.items()))
-    lines = [
-        f"articles:  {summary.articles} ({summary.articles - summary.failed} ok, "
-        f"{summary.failed} failed)",
-        f"events:    {sum(summary.events.values())}" + (f" ({by_type})" if by_type else ""),
-        f"claims:    {summary.claims}",
-        f"warnings:  {summary.warnings}",
-        f"requests:  {summary.requests}",
-        f"tokens:    {summary.prompt_tokens} prompt + {summary.completion_tokens} completion",
-    ]
-    if summary.cost_usd:
-        lines.append(f"cost:      ~${summary.cost_usd:.4f}")
-    if summary.failures:
-        lines.append("failures:  " + ", ".join(f"{k} {v}" for k, v in summary.failures.items()))
-    if output is not None:
-        lines.append(f"output:    {output}")
-    click.echo("\n".join(lines), err=True)

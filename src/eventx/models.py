@@ -470,6 +470,10 @@ class ExtractionResult(_Model):
     eventx_version: str = __version__
     schema_version: str = SCHEMA_VERSION
     prompt_hash: str
+    cached: bool = Field(
+        default=False,
+        description="True when the answer came from the run store's cache: nothing paid for it.",
+    )
     error: ErrorRecord | None = None
 
     @property

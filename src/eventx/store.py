@@ -142,6 +142,11 @@ def cache_key(fingerprint: dict[str, str], article: Article) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+def default_db_path(output: Path) -> Path:
+    """The run store kept beside an output file: ``events.jsonl`` → ``events.jsonl.eventx.db``."""
+    return output.with_name(output.name + ".eventx.db")
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 

@@ -15,6 +15,7 @@ sent, JSON content for ``response_format``, and a fenced JSON block otherwise
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -88,11 +89,91 @@ def seed_answers() -> dict[str, dict[str, Any]]:
     return answers
 
 
-class ScriptedLLM:
-    """The server: start with :meth:`start`, queue steps with :meth:`script`."""
+def first_sentence_meeting(article: str) -> dict[str, Any]:
+    """A grounded answer for any article: one meeting, its evidence the first sentence.
 
-    def __init__(self, answers: dict[str, dict[str, Any]] | None = None) -> None:
+    For synthetic feeds (batch tests, benchmarks), where storing one answer per
+    article would cost more memory than the run being measured.
+    """
+    sentence = re.split(r"(?<=[.!?])\s", article.strip(), maxsplit=1)[0]
+    event = {
+        "type": "meeting",
+        "id": "e1",
+        "summary": sentence[:200],
+        "status": "occurred",
+        "participants": [{"name": "Andrii Sybiha", "kind": "person", "country": "UKR"}],
+        "evidence": [{"quote": sentence}],
+    }
+    return {"events": [event], "claims": []}
+
+
+class RateWindow:
+    """Provider-style limits enforced per second: RPM/60 requests and TPM/60 tokens.
+
+    Tokens are counted as OpenAI counts them at admission: the prompt plus the
+    request's ``max_tokens`` (or ``default_output`` when it sends none).
+    """
+
+    def __init__(self, rpm: int, tpm: int, default_output: int = 2_000) -> None:
+        self.rpm, self.tpm, self.default_output = rpm, tpm, default_output
+        self._second = -1
+        self._requests = 0
+        self._tokens = 0
+        self._lock = threading.Lock()
+        self.admitted = 0
+        self.refused = 0
+
+    def admit(self, body: dict[str, Any]) -> float | None:
+        """None when the request fits this second's budget, else seconds to retry after."""
+        tokens = _prompt_tokens(body) + (body.get("max_tokens") or self.default_output)
+        with self._lock:
+            now = time.monotonic()
+            if int(now) != self._second:
+                self._second, self._requests, self._tokens = int(now), 0, 0
+            fits_requests = self._requests + 1 <= self.rpm / 60
+            fits_tokens = self._tokens + tokens <= self.tpm / 60
+            if fits_requests and fits_tokens:
+                self._requests += 1
+                self._tokens += tokens
+                self.admitted += 1
+                return None
+            self.refused += 1
+            return 1 - (now - int(now))
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "x-ratelimit-limit-requests": str(self.rpm),
+            "x-ratelimit-limit-tokens": str(self.tpm),
+        }
+
+
+class ScriptedLLM:
+    """The server: start with :meth:`start`, queue steps with :meth:`script`.
+
+    Args:
+        answers: article text → answer; the seeds' answers by default.
+        fallback: builds the answer for an article not in ``answers``; an empty
+            extraction by default.
+        latency: seconds every normal answer takes.
+        limits: provider-style rate limits answered with 429 and ``Retry-After``.
+        record_requests: keep every request body (tests); off for long benchmarks.
+    """
+
+    def __init__(
+        self,
+        answers: dict[str, dict[str, Any]] | None = None,
+        *,
+        fallback: Any = None,
+        latency: float = 0.0,
+        limits: RateWindow | None = None,
+        record_requests: bool = True,
+    ) -> None:
         self.answers = seed_answers() if answers is None else answers
+        self.fallback = fallback
+        self.latency = latency
+        self.limits = limits
+        self.record_requests = record_requests
+        self.served = 0
         self.steps: deque[Step] = deque()
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -126,13 +207,34 @@ class ScriptedLLM:
 
     def next_step(self, body: dict[str, Any]) -> Step:
         with self._lock:
-            self.requests.append(body)
-            return self.steps.popleft() if self.steps else answer()
+            self.served += 1
+            if self.record_requests:
+                self.requests.append(body)
+            if self.steps:
+                return self.steps.popleft()
+        if self.limits is not None and (wait := self.limits.admit(body)) is not None:
+            return Step("status", status=429, headers={"retry-after": f"{wait:.3f}"})
+        return Step("answer", delay=self.latency)
 
     def answer_for(self, body: dict[str, Any]) -> dict[str, Any]:
-        user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-        article = user.split(ARTICLE_MARKER, 1)[-1]
-        return self.answers.get(article, {"events": [], "claims": []})
+        article = article_of(body)
+        if article in self.answers:
+            return self.answers[article]
+        if self.fallback is not None:
+            return dict(self.fallback(article))
+        return {"events": [], "claims": []}
+
+
+def article_of(body: dict[str, Any]) -> str:
+    """The article text a chat-completions request carries."""
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    return str(user).split(ARTICLE_MARKER, 1)[-1]
+
+
+def _prompt_tokens(body: dict[str, Any]) -> int:
+    return count_tokens(json.dumps(body["messages"], ensure_ascii=False)) + count_tokens(
+        json.dumps(body.get("tools", ""))
+    )
 
 
 def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
@@ -160,7 +262,8 @@ def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
                 self._send(step.status, {"error": error}, step.headers)
                 return
             time.sleep(step.delay)
-            self._send(200, completion(step, body, server))
+            headers = server.limits.headers() if server.limits else None
+            self._send(200, completion(step, body, server), headers)
 
         def _send(
             self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
@@ -187,8 +290,7 @@ def completion(step: Step, body: dict[str, Any], server: ScriptedLLM) -> dict[st
     elif step.kind == "truncated":
         text, finish = text[: len(text) // 2], "length"
     message = _message(step, body, text)
-    prompt = json.dumps(body["messages"], ensure_ascii=False) + json.dumps(body.get("tools", ""))
-    prompt_tokens, completion_tokens = count_tokens(prompt), count_tokens(text)
+    prompt_tokens, completion_tokens = _prompt_tokens(body), count_tokens(text)
     return {
         "id": f"chatcmpl-scripted-{len(server.requests)}",
         "object": "chat.completion",

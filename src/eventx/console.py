@@ -1,0 +1,153 @@
+"""What the command line shows while it works: a progress bar or lines, and summaries.
+
+On a terminal, a live bar with done / failed / events / tokens / cost / rate; when
+stderr is not a terminal (logs, CI, pipes), one line per article instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from eventx.batch import RunEstimate, RunSummary
+from eventx.models import ExtractionResult
+
+stderr = Console(stderr=True, highlight=False)
+
+
+class RunProgress:
+    """Shows a run's progress; call :meth:`update` with each result."""
+
+    def __init__(self, summary: RunSummary, total: Callable[[], int | None]) -> None:
+        self._summary = summary
+        self._total = total
+        self._live = stderr.is_terminal
+        self._started = time.monotonic()
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> Self:
+        if self._live:
+            self._bar = Progress(
+                TextColumn("extracting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[stats]}"),
+                TimeElapsedColumn(),
+                console=stderr,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("extract", total=self._total(), stats="")
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def update(self, result: ExtractionResult) -> None:
+        """Show one more finished article."""
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, advance=1, stats=self._stats())
+        else:
+            stderr.print(_line(self._summary.articles, result), markup=False)
+
+    def _stats(self) -> str:
+        summary = self._summary
+        minutes = max(time.monotonic() - self._started, 1e-6) / 60
+        parts = [
+            f"failed {summary.failed}",
+            f"events {sum(summary.events.values())}",
+            f"tokens {summary.total_tokens:,}",
+            f"${summary.cost_usd:.2f}",
+            f"{summary.articles / minutes:,.0f}/min",
+        ]
+        return " · ".join(parts)
+
+
+def _line(number: int, result: ExtractionResult) -> str:
+    if result.error is not None:
+        outcome = f"FAILED ({result.error.category.value}): {result.error.message}"
+    else:
+        extraction = result.extraction
+        events = len(extraction.events) if extraction else 0
+        claims = len(extraction.claims) if extraction else 0
+        outcome = f"{events} events, {claims} claims, {len(result.warnings)} warnings"
+        if result.cached:
+            outcome += " (cached)"
+    return f"[{number}] {result.article_id}: {outcome}"
+
+
+def print_summary(summary: RunSummary, output: Path | None, store: Path | None) -> None:
+    """The table printed at the end of a run."""
+    by_type = ", ".join(f"{name} {count}" for name, count in sorted(summary.events.items()))
+    rows = [
+        (
+            "articles",
+            f"{summary.articles} ({summary.articles - summary.failed} ok, {summary.failed} failed)",
+        ),
+        ("skipped", f"{summary.skipped} finished in an earlier run"),
+        ("cached", f"{summary.cached} answered from the run store's cache"),
+        ("events", f"{sum(summary.events.values())}" + (f" ({by_type})" if by_type else "")),
+        ("claims", str(summary.claims)),
+        ("warnings", str(summary.warnings)),
+        ("requests", str(summary.requests)),
+        ("tokens", f"{summary.prompt_tokens} prompt + {summary.completion_tokens} completion"),
+    ]
+    if summary.cost_usd:
+        rows.append(("cost", f"~${summary.cost_usd:.4f}"))
+    if summary.failures:
+        rows.append(("failures", ", ".join(f"{k} {v}" for k, v in summary.failures.items())))
+    if output is not None:
+        rows.append(("output", str(output)))
+    if store is not None:
+        rows.append(("run store", str(store)))
+    _print_table("run summary", rows)
+
+
+def print_estimate(estimate: RunEstimate, model: str) -> None:
+    """The table printed by a dry run."""
+    cost = (
+        "unknown (no price for this model)"
+        if estimate.cost_usd is None
+        else (f"~${estimate.cost_usd:.4f} at most")
+    )
+    rows = [
+        ("articles", str(estimate.articles)),
+        ("unreadable", str(estimate.unreadable)),
+        ("already finished", str(estimate.finished)),
+        ("cached answers", str(estimate.cached)),
+        ("requests to send", str(estimate.to_send)),
+        ("prompt tokens", f"{estimate.prompt_tokens:,}"),
+        ("output tokens", f"{estimate.output_tokens:,} at most"),
+        ("model", model),
+        ("cost", cost),
+    ]
+    _print_table("dry run: nothing was sent", rows)
+
+
+def _print_table(title: str, rows: list[tuple[str, str]]) -> None:
+    table = Table(title=title, show_header=False, title_justify="left", box=None)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for name, value in rows:
+        table.add_row(name, value)
+    stderr.print(table)
