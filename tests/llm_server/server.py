@@ -121,6 +121,7 @@ class RateWindow:
         self._tokens = 0
         self._lock = threading.Lock()
         self.admitted = 0
+        self.admitted_tokens = 0
         self.refused = 0
 
     def admit(self, body: dict[str, Any]) -> float | None:
@@ -136,6 +137,7 @@ class RateWindow:
                 self._requests += 1
                 self._tokens += tokens
                 self.admitted += 1
+                self.admitted_tokens += tokens
                 return None
             self.refused += 1
             return 1 - (now - int(now))
@@ -174,6 +176,8 @@ class ScriptedLLM:
         self.limits = limits
         self.record_requests = record_requests
         self.served = 0
+        self.first_request: float | None = None
+        self.last_answer: float | None = None
         self.steps: deque[Step] = deque()
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -208,6 +212,7 @@ class ScriptedLLM:
     def next_step(self, body: dict[str, Any]) -> Step:
         with self._lock:
             self.served += 1
+            self.first_request = self.first_request or time.time()
             if self.record_requests:
                 self.requests.append(body)
             if self.steps:
@@ -215,6 +220,18 @@ class ScriptedLLM:
         if self.limits is not None and (wait := self.limits.admit(body)) is not None:
             return Step("status", status=429, headers={"retry-after": f"{wait:.3f}"})
         return Step("answer", delay=self.latency)
+
+    def stats(self) -> dict[str, Any]:
+        """Requests served, and what the rate limits admitted and refused."""
+        limits = self.limits
+        return {
+            "served": self.served,
+            "admitted": limits.admitted if limits else self.served,
+            "refused": limits.refused if limits else 0,
+            "admitted_tokens": limits.admitted_tokens if limits else None,
+            "first_request": self.first_request,
+            "last_answer": self.last_answer,
+        }
 
     def answer_for(self, body: dict[str, Any]) -> dict[str, Any]:
         article = article_of(body)
@@ -244,6 +261,12 @@ def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             """Stay quiet."""
 
+        def do_GET(self) -> None:
+            if self.path.endswith("/stats"):
+                self._send(200, server.stats())
+            else:
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
             body = json.loads(self.rfile.read(length))
@@ -264,6 +287,7 @@ def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             time.sleep(step.delay)
             headers = server.limits.headers() if server.limits else None
             self._send(200, completion(step, body, server), headers)
+            server.last_answer = time.time()
 
         def _send(
             self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
