@@ -78,6 +78,13 @@ def main(verbose: bool) -> None:
     help="Output token limit sent with each request.  [env: EVENTX_MAX_OUTPUT_TOKENS]",
 )
 @click.option(
+    "--no-clean",
+    "clean",
+    flag_value=False,
+    default=None,
+    help="Send the text as read, page junk included.  [env: EVENTX_CLEAN=0]",
+)
+@click.option(
     "--limit", type=click.IntRange(1), default=None, help="Stop after this many articles."
 )
 @click.option(

@@ -12,6 +12,9 @@ max_reasks                  EVENTX_MAX_REASKS                       2
 max_transient_retries       EVENTX_MAX_RETRIES                      5
 max_output_tokens           EVENTX_MAX_OUTPUT_TOKENS                not sent
 grounding                   EVENTX_GROUNDING                        ``drop``
+clean                       EVENTX_CLEAN                            true
+max_chunk_tokens            EVENTX_MAX_CHUNK_TOKENS                 6000
+chunk_overlap_tokens        EVENTX_CHUNK_OVERLAP_TOKENS             300
 ==========================  ======================================  ==================
 """
 
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
+from eventx.chunk import DEFAULT_CHUNK_OVERLAP_TOKENS, DEFAULT_MAX_CHUNK_TOKENS
 from eventx.errors import ConfigurationError
 from eventx.ground import DEFAULT_FUZZY_THRESHOLD, GroundingPolicy
 
@@ -70,6 +74,9 @@ class Settings:
     temperature: float | None = None
     grounding: GroundingPolicy = GroundingPolicy.DROP
     fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD
+    clean: bool = True
+    max_chunk_tokens: int = DEFAULT_MAX_CHUNK_TOKENS
+    chunk_overlap_tokens: int = DEFAULT_CHUNK_OVERLAP_TOKENS
 
     @classmethod
     def resolve(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -100,6 +107,19 @@ class Settings:
         return self.api_key or LOCAL_SERVER_API_KEY
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in _TRUE | _FALSE:
+        raise ValueError(value)
+    return text in _TRUE
+
+
 _ENV: dict[str, tuple[str, ...]] = {
     "model": ("EVENTX_MODEL", "OPENAI_MODEL"),
     "base_url": ("EVENTX_BASE_URL", "OPENAI_BASE_URL"),
@@ -110,6 +130,9 @@ _ENV: dict[str, tuple[str, ...]] = {
     "max_transient_retries": ("EVENTX_MAX_RETRIES",),
     "max_output_tokens": ("EVENTX_MAX_OUTPUT_TOKENS",),
     "grounding": ("EVENTX_GROUNDING",),
+    "clean": ("EVENTX_CLEAN",),
+    "max_chunk_tokens": ("EVENTX_MAX_CHUNK_TOKENS",),
+    "chunk_overlap_tokens": ("EVENTX_CHUNK_OVERLAP_TOKENS",),
 }
 
 _CONVERTERS: dict[str, Any] = {
@@ -122,6 +145,9 @@ _CONVERTERS: dict[str, Any] = {
     "temperature": float,
     "grounding": GroundingPolicy,
     "fuzzy_threshold": float,
+    "clean": _to_bool,
+    "max_chunk_tokens": int,
+    "chunk_overlap_tokens": int,
 }
 
 _LIMITS: dict[str, tuple[float, float]] = {
@@ -132,6 +158,8 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "max_output_tokens": (1, 10_000_000),
     "temperature": (0, 2),
     "fuzzy_threshold": (50, 100),
+    "max_chunk_tokens": (100, 10_000_000),
+    "chunk_overlap_tokens": (0, 100_000),
 }
 
 
@@ -161,5 +189,7 @@ def _bad_value(name: str, value: Any, converter: Any) -> str:
     if isinstance(converter, type) and issubclass(converter, StrEnum):
         choices = ", ".join(member.value for member in converter)
         return f"{name} must be one of: {choices}; got {value!r}"
+    if converter is _to_bool:
+        return f"{name} must be true or false (1/0, yes/no, on/off), got {value!r}"
     kind = "a number" if converter is float else "a whole number"
     return f"{name} must be {kind}, got {value!r}"

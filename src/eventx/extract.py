@@ -1,4 +1,5 @@
-"""Extraction: one instructor call per article, with two retry policies kept apart.
+"""Extraction: one instructor call per article (per chunk of a long one), two retry
+policies kept apart.
 
 * Transient faults (429, 408, 409, 5xx, timeouts, connection errors) are retried
   around each single HTTP request by tenacity, honouring ``Retry-After``; the
@@ -6,8 +7,11 @@
 * Invalid answers (malformed JSON, schema violations, evidence not found in the
   article) are re-asked by instructor with the validation error, ``max_reasks`` times.
 
-Usage is counted on every response that comes back, across both policies. This is
-the only module that imports openai or instructor.
+The article is prepared first (cleaned, language settled, split when long: see
+:mod:`eventx.prepare`); each chunk is one call, grounded against the text the model
+saw with offsets translated to the original, and the chunks' records are merged.
+Usage is counted on every response that comes back, across both policies and all
+chunks. This is the only module that imports openai or instructor.
 """
 
 from __future__ import annotations
@@ -28,10 +32,13 @@ from pydantic import ValidationError, model_validator
 from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt
 
 from eventx import errors
+from eventx.chunk import merge_parts, number_ids
 from eventx.config import Mode, Settings
 from eventx.ground import (
     ArticleIndex,
     GroundingPolicy,
+    Locator,
+    MappedIndex,
     Ungrounded,
     drop_ungrounded,
     flag_ungrounded,
@@ -39,6 +46,7 @@ from eventx.ground import (
     reask_message,
 )
 from eventx.models import Article, ArticleExtraction, ExtractionResult, Usage, clear_read_only
+from eventx.prepare import Part, PreparedArticle, prepare
 from eventx.pricing import estimate_cost
 from eventx.prompt import build_messages, model_facing_schema, prompt_hash
 from eventx.replay import is_replay_miss
@@ -61,22 +69,50 @@ _TRANSIENT_STATUS = frozenset({408, 409, 429})
 class _Call:
     """Everything one article's extraction accumulates while instructor works."""
 
-    article: Article
-    index: ArticleIndex
+    prepared: PreparedArticle
     max_attempts: int
+    fuzzy_threshold: float
     usage: Usage = field(default_factory=Usage)
     answers: int = 0
     ungrounded: list[Ungrounded] = field(default_factory=list)
+    index: Locator | None = None
+    part_answers: int = 0
+    part_missing: list[Ungrounded] = field(default_factory=list)
+    original: ArticleIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.original = ArticleIndex(self.prepared.article.text, self.fuzzy_threshold)
+
+    @property
+    def article(self) -> Article:
+        return self.prepared.article
+
+    def begin(self, part: Part) -> None:
+        """Ground the next answers against ``part``; reset its answer count."""
+        derived = ArticleIndex(part.chunk.text, self.fuzzy_threshold)
+        self.index = MappedIndex(derived, part.offsets, self.original)
+        self.part_answers, self.part_missing = 0, []
+
+    def finish(self, part: Part, answer: ArticleExtraction) -> ArticleExtraction:
+        """The part's records, ids numbered when there are several parts."""
+        extraction = ArticleExtraction(events=answer.events, claims=answer.claims)
+        missing = self.part_missing
+        if part.label is not None:
+            renamed = number_ids(extraction, part.chunk.number)
+            missing = [Ungrounded(renamed.get(m.record_id, m.record_id), m.quote) for m in missing]
+        self.ungrounded.extend(missing)
+        return extraction
 
     def count_response(self, response: Any) -> None:
         self.answers += 1
+        self.part_answers += 1
         usage = getattr(response, "usage", None)
         self.usage.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
         self.usage.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
 
     @property
     def final_answer(self) -> bool:
-        return self.answers >= self.max_attempts
+        return self.part_answers >= self.max_attempts
 
 
 _current_call: ContextVar[_Call | None] = ContextVar("eventx_current_call", default=None)
@@ -98,12 +134,12 @@ class ModelAnswer(ArticleExtraction):
     def _ground_quotes(self) -> Self:
         clear_read_only(self)
         call = _current_call.get()
-        if call is None:
+        if call is None or call.index is None:
             return self
         missing = ground(self, call.index)
         if missing and not call.final_answer:
             raise ValueError(reask_message(missing))
-        call.ungrounded = missing
+        call.part_missing = missing
         return self
 
 
@@ -186,29 +222,27 @@ class Extractor:
             ExtractionError: when attempts run out (unless ``on_error="record"``, which
                 returns a result whose ``error`` field says what went wrong).
         """
-        article = _as_article(article)
-        call = self._new_call(article)
+        call = self._new_call(_as_article(article))
         create = instructor.patch(create=self._sync_create, mode=self._instructor_mode)
         with _active(call):
             try:
-                answer = create(**self._request(article))
+                parts = [self._ask(call, create, part) for part in call.prepared.parts]
             except Exception as exc:
                 return self._failed(call, exc, on_error)
-        return self._succeeded(call, answer, on_error)
+        return self._succeeded(call, merge_parts(parts), on_error)
 
     async def aextract(
         self, article: Article | str, *, on_error: OnError = "raise"
     ) -> ExtractionResult:
         """Async twin of :meth:`extract`."""
-        article = _as_article(article)
-        call = self._new_call(article)
+        call = self._new_call(_as_article(article))
         create = instructor.patch(create=self._async_create, mode=self._instructor_mode)
         with _active(call):
             try:
-                answer = await create(**self._request(article))
+                parts = [await self._aask(call, create, part) for part in call.prepared.parts]
             except Exception as exc:
                 return self._failed(call, exc, on_error)
-        return self._succeeded(call, answer, on_error)
+        return self._succeeded(call, merge_parts(parts), on_error)
 
     # -- requests -----------------------------------------------------------------
 
@@ -217,16 +251,29 @@ class Extractor:
         return _INSTRUCTOR_MODES[self.settings.mode]
 
     def _new_call(self, article: Article) -> _Call:
-        index = ArticleIndex(article.text, self.settings.fuzzy_threshold)
-        return _Call(article=article, index=index, max_attempts=self.settings.max_attempts)
+        return _Call(
+            prepared=prepare(article, self.settings),
+            max_attempts=self.settings.max_attempts,
+            fuzzy_threshold=self.settings.fuzzy_threshold,
+        )
 
-    def _request(self, article: Article) -> dict[str, Any]:
+    def _ask(self, call: _Call, create: Any, part: Part) -> ArticleExtraction:
+        call.begin(part)
+        answer = create(**self._request(call.prepared, part))
+        return call.finish(part, answer)
+
+    async def _aask(self, call: _Call, create: Any, part: Part) -> ArticleExtraction:
+        call.begin(part)
+        answer = await create(**self._request(call.prepared, part))
+        return call.finish(part, answer)
+
+    def _request(self, prepared: PreparedArticle, part: Part) -> dict[str, Any]:
         request: dict[str, Any] = {
             "response_model": ModelAnswer,
             "max_retries": self.settings.max_reasks,
             "strict": False,
             "model": self.settings.model,
-            "messages": build_messages(article),
+            "messages": build_messages(prepared.for_model(part), part.label),
         }
         if self.settings.max_output_tokens is not None:
             request["max_tokens"] = self.settings.max_output_tokens
@@ -292,8 +339,9 @@ class Extractor:
 
     # -- results ------------------------------------------------------------------
 
-    def _succeeded(self, call: _Call, answer: ModelAnswer, on_error: OnError) -> ExtractionResult:
-        extraction = ArticleExtraction(events=answer.events, claims=answer.claims)
+    def _succeeded(
+        self, call: _Call, extraction: ArticleExtraction, on_error: OnError
+    ) -> ExtractionResult:
         policy = self.settings.grounding
         if call.ungrounded and policy is GroundingPolicy.FAIL:
             error = errors.UngroundedEvidenceError(
@@ -331,15 +379,18 @@ class Extractor:
         usage.cost_usd = estimate_cost(self.settings.model, usage)
 
     def _result(self, call: _Call, **fields: Any) -> ExtractionResult:
-        article = call.article
+        article, prepared = call.article, call.prepared
         self._price(call.usage)
         return ExtractionResult(
             article_id=article.id,
             source=article.source,
             title=article.title,
             url=article.url,
-            language=article.language,
+            language=prepared.language,
+            language_source=prepared.language_source,
             published_at=article.published_at,
+            cleaning=prepared.cleaning,
+            chunks=len(prepared.parts),
             usage=call.usage,
             attempts=call.answers,
             model=self.settings.model,
