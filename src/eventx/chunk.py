@@ -195,10 +195,16 @@ def _match_score(kept: Record, candidate: Record) -> float:
     )
 
 
+def _repeats(first: Evidence, second: Evidence) -> bool:
+    """Equal quotes (normalized) or the very same span."""
+    same_span = _span(first) is not None and _span(first) == _span(second)
+    return same_span or _fold(first.quote) == _fold(second.quote)
+
+
 def _absorb(kept: Record, duplicate: Record) -> None:
     """Add the duplicate's evidence that the kept record lacks."""
     for evidence in duplicate.evidence:
-        if all(_same_evidence(evidence, own) < 1.0 for own in kept.evidence):
+        if not any(_repeats(evidence, own) for own in kept.evidence):
             kept.evidence.append(evidence)
 
 
@@ -220,7 +226,8 @@ def merge_parts(parts: list[ArticleExtraction]) -> ArticleExtraction:
     after normalization, or two grounded spans that overlap. Each later record is
     matched to the kept record that shares the most (the share of the shorter span
     in common; equal quotes count as complete), at most one per chunk; the kept record
-    gains the other's evidence, and triggers pointing at the duplicate are redirected.
+    gains the other's evidence that is not a repeat (same span or equal quote), and
+    triggers pointing at the duplicate are redirected.
     Records within one chunk are never merged with each other.
     """
     merged = ArticleExtraction()

@@ -20,7 +20,8 @@ Rules, line by line (a *line* is a ``str.splitlines`` line; see docs/cleaning.md
 3. **Headline runs**: a short line without closing punctuation next to junk is junk too
    (repeated until nothing changes), unless the next line is kept prose, which makes
    it a heading of that prose.
-4. **Blank lines** are kept only between two kept lines.
+4. **Blank lines** are kept after a kept line when kept text follows (paragraph breaks
+   survive the removal of a list between two paragraphs; trailing blanks go).
 5. **Inline ad markers** (``… [Anzeige_1]``) are cut out of kept lines.
 """
 
@@ -279,12 +280,14 @@ def _is_kept(junk: list[bool], index: int | None) -> bool:
 
 
 def _keep_blanks(lines: list[_Line], junk: list[bool]) -> list[bool]:
-    """Rule 4: a blank line is kept only between two kept lines."""
+    """Rule 4: a blank line is kept after a kept line when kept text follows somewhere."""
     keep = [not flag for flag in junk]
+    last_kept = max((i for i, line in enumerate(lines) if line.kind is not _Kind.BLANK and keep[i]),
+                    default=-1)  # fmt: skip
     for index, line in enumerate(lines):
         if line.kind is _Kind.BLANK:
-            before, after = _previous_content(lines, index), _next_content(lines, index)
-            keep[index] = _is_kept(junk, before) and _is_kept(junk, after)
+            before = _previous_content(lines, index)
+            keep[index] = _is_kept(junk, before) and index < last_kept
     return keep
 
 
