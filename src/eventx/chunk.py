@@ -31,8 +31,8 @@ from eventx.models import ArticleExtraction, Claim, DiplomaticProtest, Event, Ev
 from eventx.tokens import count_tokens
 
 DEFAULT_MAX_CHUNK_TOKENS = 6000
-"""Article tokens per request. News articles are far shorter (the seeds: 250-800), so
-they go in one request; the instructions and schema (about 3,300 tokens) come on top."""
+"""Article tokens per request. News articles are far shorter (the seeds: 326-512 after
+cleaning), so they go in one request; instructions and schema (about 3,000) come on top."""
 
 DEFAULT_CHUNK_OVERLAP_TOKENS = 300
 """Tokens each window repeats from the end of the previous one (about three sentences)."""
