@@ -199,7 +199,7 @@ def test_merge_rule_overlapping_spans_or_equal_quotes() -> None:
     )
     number_ids(first, 1)
     number_ids(second, 2)
-    merged = merge_parts([first, second])
+    merged = merge_parts([first, second]).extraction
     assert [c.id for c in merged.claims] == ["p1-c1", "p1-c2", "p2-c3"]
     assert [e.quote for e in merged.claims[0].evidence] == [
         "Japan will help.",
@@ -210,4 +210,20 @@ def test_merge_rule_overlapping_spans_or_equal_quotes() -> None:
 
 def test_records_within_one_chunk_are_never_merged() -> None:
     part = _part(_claim("c1", "Same words.", 10), _claim("c2", "Same words.", 10))
-    assert len(merge_parts([part]).claims) == 2
+    assert len(merge_parts([part]).extraction.claims) == 2
+
+
+def test_ungrounded_evidence_kept_is_flagged_with_the_numbered_id(server, sleeps) -> None:
+    parts = prepare(ARTICLE, Settings(**SMALL)).parts
+    answers = [_answer_for(part.chunk.text) for part in parts]
+    answers[1]["events"][0]["evidence"].append({"quote": "A sentence the article lacks."})
+    server.script(*(llm.answer(answer) for answer in answers))
+    settings = {**SMALL, "max_reasks": 0, "grounding": "keep"}
+    with Extractor(base_url=server.base_url, api_key="k", sleep=sleeps, **settings) as extractor:
+        result = extractor.extract(ARTICLE)
+    [warning] = result.warnings
+    assert warning.code == "ungrounded_evidence_kept"
+    # p2-e1 quotes a sentence chunk 1 also had, so it was merged: the warning follows it
+    assert warning.record_id == "p1-e" + str(len(answers[0]["events"]) - 1)
+    flagged = next(e for e in result.extraction.events if e.id == warning.record_id)
+    assert [e.start for e in flagged.evidence][-1] is None

@@ -12,6 +12,7 @@ from eventx.errors import ConfigurationError
 from eventx.ground import ArticleIndex, MappedIndex
 from eventx.models import ExtractionResult, MatchKind
 from tests.conftest import SEEDS
+from tests.llm_server.server import is_cleaned_from
 from tests.test_seeds import BODY
 
 JUNK_SEEN_IN_SEEDS = [
@@ -202,3 +203,11 @@ def test_the_cli_sends_cleaned_text_unless_told_not_to(server, tmp_path, flag, c
         assert result.cleaning.original_chars - result.cleaning.cleaned_chars == 592
         assert result.cleaning.removed_spans == 1
     assert (result.language, result.language_source) == ("de", "detected")
+
+
+def test_the_scripted_server_knows_a_seed_by_its_cleaned_text_only() -> None:
+    text = _seed("003_690e5601b5893f43")
+    assert is_cleaned_from(clean(text).text, text)
+    assert not is_cleaned_from("Japan und die NATO", text)  # a fragment is not the article
+    assert not is_cleaned_from(clean(text).text + "Invented line.", text)
+    assert not is_cleaned_from(_seed("002_2306dc31ba5326a4"), text)

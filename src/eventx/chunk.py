@@ -218,7 +218,15 @@ def _best_match(kept: list[Record], candidate: Record, taken: set[int]) -> Recor
     return best[2] if best is not None and best[0] > 0 else None
 
 
-def merge_parts(parts: list[ArticleExtraction]) -> ArticleExtraction:
+@dataclass(frozen=True)
+class Merged:
+    """The merged extraction, and which record ids were merged into which."""
+
+    extraction: ArticleExtraction
+    redirect: dict[str, str]
+
+
+def merge_parts(parts: list[ArticleExtraction]) -> Merged:
     """Merge the extractions of consecutive chunks into one.
 
     A record of a later chunk is the *same* as a record already kept when both are
@@ -243,7 +251,7 @@ def merge_parts(parts: list[ArticleExtraction]) -> ArticleExtraction:
             _absorb(same, record)
             redirect[record.id] = same.id
     _redirect_triggers(merged, redirect)
-    return merged
+    return Merged(merged, redirect)
 
 
 def _append(extraction: ArticleExtraction, record: Record) -> None:

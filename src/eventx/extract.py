@@ -103,6 +103,15 @@ class _Call:
         self.ungrounded.extend(missing)
         return extraction
 
+    def merge(self, parts: list[ArticleExtraction]) -> ArticleExtraction:
+        """The parts merged into one extraction; ungrounded quotes follow merged records."""
+        merged = merge_parts(parts)
+        self.ungrounded = [
+            Ungrounded(merged.redirect.get(item.record_id, item.record_id), item.quote)
+            for item in self.ungrounded
+        ]
+        return merged.extraction
+
     def count_response(self, response: Any) -> None:
         self.answers += 1
         self.part_answers += 1
@@ -229,7 +238,7 @@ class Extractor:
                 parts = [self._ask(call, create, part) for part in call.prepared.parts]
             except Exception as exc:
                 return self._failed(call, exc, on_error)
-        return self._succeeded(call, merge_parts(parts), on_error)
+        return self._succeeded(call, call.merge(parts), on_error)
 
     async def aextract(
         self, article: Article | str, *, on_error: OnError = "raise"
@@ -242,7 +251,7 @@ class Extractor:
                 parts = [await self._aask(call, create, part) for part in call.prepared.parts]
             except Exception as exc:
                 return self._failed(call, exc, on_error)
-        return self._succeeded(call, merge_parts(parts), on_error)
+        return self._succeeded(call, call.merge(parts), on_error)
 
     # -- requests -----------------------------------------------------------------
 
