@@ -131,7 +131,8 @@ def test_a_text_that_looks_like_junk_throughout_is_left_alone() -> None:
     "line",
     ["Neuigkeiten werden geladen...", "[Anzeige_3]", "Kommentar (0)", "3 хв. ago", "vor 5 Minuten",
      "Quelle: https://example.org/a", "Tags: NATO, Japan", "© 2025 Example Media",
-     "Поділитися", "Завантаження…", "5 comments"],
+     "Поділитися", "Завантаження…", "5 comments", "Subscribe to our newsletter",
+     "We use cookies to improve your experience.", "Підпишіться на наш Telegram-канал"],
 )  # fmt: skip
 def test_boilerplate_lines_in_several_languages(line) -> None:
     assert is_boilerplate(line)
@@ -140,7 +141,9 @@ def test_boilerplate_lines_in_several_languages(line) -> None:
 @pytest.mark.parametrize(
     "line",
     ["Der Minister sprach von einer Stärkung der Zusammenarbeit.", "Japan und die NATO",
-     "The ministers shared their comments on the draft with reporters on Monday."],
+     "The ministers shared their comments on the draft with reporters on Monday.",
+     "The bakery exports cookies to Japan.", "The ministry's newsletter reported the talks.",
+     "Both countries agreed to sign up for the new framework."],
 )  # fmt: skip
 def test_body_lines_are_not_boilerplate(line) -> None:
     assert not is_boilerplate(line)

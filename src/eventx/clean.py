@@ -12,7 +12,7 @@ Rules, line by line (a *line* is a ``str.splitlines`` line; see docs/cleaning.md
 1. **Boilerplate lines** match a known pattern in English, German, Ukrainian, Russian,
    French, Spanish or Italian: loading placeholders, ad markers (``[Anzeige_1]``),
    comment counters, source/photo credits, tag and category lines, copyright lines,
-   relative timestamps ("3 хв. ago"), share/subscribe/cookie prompts.
+   relative timestamps ("3 хв. ago"), share buttons, subscribe and cookie calls to action.
 2. **Teaser lists** start at a related-content header ("Lesen Sie auch", "Recent Posts",
    "Читайте також", "Gleiches Thema" …). When the first line after it is a list item,
    the block is the run of list items; otherwise it runs over short lines (headlines)
@@ -62,9 +62,17 @@ _WHOLE_LINE = re.compile(
 _PREFIXED = re.compile(
     r"(?:quelle|source|sources|источник|джерело|fuente|fonte|photo|foto|фото|bild"
     r"|tags?|etikett|schlagwörter|stichwörter|categories|category|kategorien?|rubrik"
-    r"|рубрик\w*|теги|мітки|категорі\w*)\s*:.*"
-    r"|.*(?:abonnieren sie|subscribe to|sign up for|newsletter|підпишіться|подпишитесь"
-    r"|abonnez-vous|suscríbete|iscriviti|cookies?\b).*",
+    r"|рубрик\w*|теги|мітки|категорі\w*)\s*:.*",
+    _FLAGS,
+)
+
+_CALL_TO_ACTION = re.compile(
+    r"\b(?:abonnieren sie|subscribe to our|subscribe now|підпишіться|подпишитесь|abonnez-vous"
+    r"|suscríbete|iscriviti)\b"
+    r"|\bcookies?\b.*\b(?:akzeptieren|zustimmen|einverstanden|accept|agree|consent|settings"
+    r"|einstellungen|policy|richtlinie|we use|wir verwenden|використовує|использует)\b"
+    r"|\b(?:akzeptieren|accept|we use|wir verwenden|this site uses|diese website verwendet)\b"
+    r".*\bcookies?\b",
     _FLAGS,
 )
 
@@ -205,7 +213,9 @@ def is_boilerplate(line: str) -> bool:
         return False
     if _WHOLE_LINE.fullmatch(body):
         return True
-    return len(body) <= MAX_BOILERPLATE_CHARS and _PREFIXED.fullmatch(body) is not None
+    if len(body) > MAX_BOILERPLATE_CHARS:
+        return False
+    return _PREFIXED.fullmatch(body) is not None or _CALL_TO_ACTION.search(body) is not None
 
 
 def _is_timestamp(line: _Line) -> bool:
