@@ -495,7 +495,9 @@ class ExtractionResult(_Model):
     cleaning: Cleaning | None = Field(
         default=None, description="What cleaning removed; null when cleaning is off."
     )
-    chunks: int = Field(default=1, description="Model requests the article was split into.")
+    chunks: int = Field(
+        default=1, description="Chunks the article was split into, one model call each."
+    )
     error: ErrorRecord | None = None
 
     @property

@@ -2,7 +2,9 @@
 
 It is not a model. For each of the five seed articles it answers with the
 hand-written extraction in ``answers/<article id>.json`` (what a strong model
-returns, including a few of the small quoting deviations real models make). Tests
+returns, including a few of the small quoting deviations real models make). It
+knows a seed by its text as stored or as eventx sends it after cleaning (every
+line a piece of the seed, in order: :func:`is_cleaned_from`). Tests
 and the recorder can also queue *steps* that make it misbehave: HTTP errors with
 or without ``Retry-After``, malformed JSON, truncated output, refusals, connection
 resets, slow answers, or any payload they choose.
