@@ -214,3 +214,10 @@ def test_the_scripted_server_knows_a_seed_by_its_cleaned_text_only() -> None:
     assert not is_cleaned_from("Japan und die NATO", text)  # a fragment is not the article
     assert not is_cleaned_from(clean(text).text + "Invented line.", text)
     assert not is_cleaned_from(_seed("002_2306dc31ba5326a4"), text)
+
+
+def test_a_long_run_of_headlines_next_to_junk_goes_entirely() -> None:
+    body = "The ministers met in Oslo on Monday and agreed to meet again next year.\n"
+    headlines = "".join(f"Headline number {i} about something else\n" for i in range(3000))
+    assert clean(body + "Loading...\n" + headlines).text == body
+    assert clean(headlines + "Loading...\n" + body).text == body

@@ -109,19 +109,19 @@ class _Line:
     start: int
     end: int
     text: str
+    stripped: str
+    kind: _Kind
 
-    @property
-    def stripped(self) -> str:
-        return self.text.strip()
-
-    @property
-    def kind(self) -> _Kind:
-        body = self.stripped
+    @classmethod
+    def at(cls, start: int, text: str) -> _Line:
+        body = text.strip()
         if not body:
-            return _Kind.BLANK
-        if len(body) <= MAX_HEADLINE_CHARS and not body.endswith(_CLOSING):
-            return _Kind.HEADLINE
-        return _Kind.PROSE
+            kind = _Kind.BLANK
+        elif len(body) <= MAX_HEADLINE_CHARS and not body.endswith(_CLOSING):
+            kind = _Kind.HEADLINE
+        else:
+            kind = _Kind.PROSE
+        return cls(start, start + len(text), text, body, kind)
 
 
 @dataclass(frozen=True)
@@ -198,12 +198,38 @@ class CleanedText:
         return len(self.original) - len(self.text)
 
 
-def _lines(text: str) -> list[_Line]:
-    lines, position = [], 0
-    for piece in text.splitlines(keepends=True):
-        lines.append(_Line(position, position + len(piece), piece))
-        position += len(piece)
-    return lines
+@dataclass
+class _Page:
+    """The lines of a text, each line's nearest non-blank neighbours, and the junk flags."""
+
+    lines: list[_Line]
+    before: list[int | None]
+    after: list[int | None]
+    junk: list[bool]
+
+    @classmethod
+    def of(cls, text: str) -> _Page:
+        lines, position = [], 0
+        for piece in text.splitlines(keepends=True):
+            lines.append(_Line.at(position, piece))
+            position += len(piece)
+        before: list[int | None] = []
+        latest: int | None = None
+        for index, line in enumerate(lines):
+            before.append(latest)
+            latest = index if line.kind is not _Kind.BLANK else latest
+        after: list[int | None] = [None] * len(lines)
+        latest = None
+        for index in range(len(lines) - 1, -1, -1):
+            after[index] = latest
+            latest = index if lines[index].kind is not _Kind.BLANK else latest
+        return cls(lines, before, after, [is_boilerplate(line.text) for line in lines])
+
+    def kept(self, index: int | None) -> bool:
+        return index is not None and not self.junk[index]
+
+    def kept_prose(self, index: int | None) -> bool:
+        return self.kept(index) and index is not None and self.lines[index].kind is _Kind.PROSE
 
 
 def is_boilerplate(line: str) -> bool:
@@ -222,82 +248,64 @@ def _is_timestamp(line: _Line) -> bool:
     return _WHOLE_LINE.fullmatch(line.stripped) is not None and any(c.isdigit() for c in line.text)
 
 
-def _next_content(lines: list[_Line], index: int) -> int | None:
-    for other in range(index + 1, len(lines)):
-        if lines[other].kind is not _Kind.BLANK:
-            return other
-    return None
+def _mark_teaser_blocks(page: _Page) -> None:
+    """Rule 2: related-content headers and the teaser lists after them."""
+    for index, line in enumerate(page.lines):
+        if _RELATED_HEADER.fullmatch(line.stripped):
+            for member in range(index, _teaser_block_end(page, index)):
+                page.junk[member] = True
 
 
-def _previous_content(lines: list[_Line], index: int) -> int | None:
-    for other in range(index - 1, -1, -1):
-        if lines[other].kind is not _Kind.BLANK:
-            return other
-    return None
-
-
-def _teaser_block(lines: list[_Line], header: int) -> range:
-    """Lines after a related-content header that belong to its teaser list (rule 2)."""
-    first = _next_content(lines, header)
-    bullets = first is not None and _LIST_ITEM.match(lines[first].text) is not None
+def _teaser_block_end(page: _Page, header: int) -> int:
+    """Index after the last line of the teaser list that follows ``header``."""
+    first = page.after[header]
+    bullets = first is not None and _LIST_ITEM.match(page.lines[first].text) is not None
     last, current = header, first
-    while current is not None and _in_teaser_block(lines, current, bullets=bullets):
-        last, current = current, _next_content(lines, current)
-    return range(header + 1, last + 1)
+    while current is not None and _in_teaser_block(page, current, bullets=bullets):
+        last, current = current, page.after[current]
+    return last + 1
 
 
-def _in_teaser_block(lines: list[_Line], index: int, *, bullets: bool) -> bool:
-    line = lines[index]
+def _in_teaser_block(page: _Page, index: int, *, bullets: bool) -> bool:
+    line = page.lines[index]
     if bullets:
         return _LIST_ITEM.match(line.text) is not None or is_boilerplate(line.text)
     if is_boilerplate(line.text) or len(line.stripped) <= MAX_HEADLINE_CHARS:
         return True
-    following = _next_content(lines, index)
-    return following is not None and _is_timestamp(lines[following])
+    following = page.after[index]
+    return following is not None and _is_timestamp(page.lines[following])
 
 
-def _junk_flags(lines: list[_Line]) -> list[bool]:
-    junk = [is_boilerplate(line.text) for line in lines]
-    for index, line in enumerate(lines):
-        if _RELATED_HEADER.fullmatch(line.stripped):
-            junk[index] = True
-            for member in _teaser_block(lines, index):
-                junk[member] = True
-    _spread_to_headlines(lines, junk)
-    return junk
+def _spread_to_headlines(page: _Page) -> None:
+    """Rule 3: headline-like lines next to junk are junk, unless they head kept prose.
+
+    A worklist from every junk line outwards, so each line is looked at a bounded
+    number of times however long the run of headlines.
+    """
+    pending = [index for index, flag in enumerate(page.junk) if flag]
+    while pending:
+        index = pending.pop()
+        for neighbour in (page.before[index], page.after[index]):
+            if neighbour is not None and _joins_junk(page, neighbour):
+                page.junk[neighbour] = True
+                pending.append(neighbour)
 
 
-def _spread_to_headlines(lines: list[_Line], junk: list[bool]) -> None:
-    """Rule 3: headline-like lines next to junk are junk, unless they head kept prose."""
-    changed = True
-    while changed:
-        changed = False
-        for index, line in enumerate(lines):
-            if junk[index] or line.kind is not _Kind.HEADLINE:
-                continue
-            before, after = _previous_content(lines, index), _next_content(lines, index)
-            touches_junk = any(other is not None and junk[other] for other in (before, after))
-            if touches_junk and not _is_kept_prose(lines, junk, after):
-                junk[index] = changed = True
+def _joins_junk(page: _Page, index: int) -> bool:
+    line = page.lines[index]
+    return (
+        page.kept(index) and line.kind is _Kind.HEADLINE and not page.kept_prose(page.after[index])
+    )
 
 
-def _is_kept_prose(lines: list[_Line], junk: list[bool], index: int | None) -> bool:
-    return index is not None and not junk[index] and lines[index].kind is _Kind.PROSE
-
-
-def _is_kept(junk: list[bool], index: int | None) -> bool:
-    return index is not None and not junk[index]
-
-
-def _keep_blanks(lines: list[_Line], junk: list[bool]) -> list[bool]:
+def _keep_flags(page: _Page) -> list[bool]:
     """Rule 4: a blank line is kept after a kept line when kept text follows somewhere."""
-    keep = [not flag for flag in junk]
-    last_kept = max((i for i, line in enumerate(lines) if line.kind is not _Kind.BLANK and keep[i]),
-                    default=-1)  # fmt: skip
-    for index, line in enumerate(lines):
+    keep = [not flag for flag in page.junk]
+    content = [i for i, line in enumerate(page.lines) if line.kind is not _Kind.BLANK]
+    last_kept = max((i for i in content if keep[i]), default=-1)
+    for index, line in enumerate(page.lines):
         if line.kind is _Kind.BLANK:
-            before = _previous_content(lines, index)
-            keep[index] = _is_kept(junk, before) and index < last_kept
+            keep[index] = page.kept(page.before[index]) and index < last_kept
     return keep
 
 
@@ -329,9 +337,10 @@ def _count_gaps(spans: list[tuple[int, int]], length: int) -> int:
 
 def clean(text: str) -> CleanedText:
     """Remove page junk from ``text``; the result maps every kept character back."""
-    lines = _lines(text)
-    junk = _junk_flags(lines)
-    spans = _kept_spans(lines, _keep_blanks(lines, junk))
+    page = _Page.of(text)
+    _mark_teaser_blocks(page)
+    _spread_to_headlines(page)
+    spans = _kept_spans(page.lines, _keep_flags(page))
     if not spans:  # everything looked like junk: better to show the model the text
         return unchanged(text)
     cleaned = "".join(text[start:end] for start, end in spans)
