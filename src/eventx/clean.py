@@ -28,6 +28,7 @@ Rules, line by line (a *line* is a ``str.splitlines`` line; see docs/cleaning.md
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -155,8 +156,12 @@ class OffsetMap:
         start, _, size = self.segments[-1]
         return start + size
 
+    @functools.cached_property
+    def _starts(self) -> list[int]:
+        return [start for start, _, _ in self.segments]
+
     def _segment(self, position: int) -> tuple[int, int, int]:
-        index = bisect.bisect_right([start for start, _, _ in self.segments], position) - 1
+        index = bisect.bisect_right(self._starts, position) - 1
         return self.segments[max(index, 0)]
 
     def to_original(self, position: int) -> int:
