@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from eventx.clean import clean
 from eventx.models import Article, ArticleExtraction
 from eventx.prompt import INSTRUCTIONS, build_messages, model_facing_schema
 from eventx.tokens import count_tokens as tokens
@@ -19,7 +20,9 @@ def main() -> None:
     schema = json.dumps(model_facing_schema(ArticleExtraction), separators=(",", ":"))
     published = json.dumps(ArticleExtraction.model_json_schema(), separators=(",", ":"))
     seeds = sorted(Path(__file__).resolve().parents[1].joinpath("seeds").glob("*.txt"))
-    article_tokens = [tokens(path.read_text(encoding="utf-8")) for path in seeds]
+    texts = [path.read_text(encoding="utf-8") for path in seeds]
+    article_tokens = [tokens(text) for text in texts]
+    cleaned_tokens = [tokens(clean(text).text) for text in texts]
     header = build_messages(Article(id="x", text=""))[1]["content"]
     print("| part | tokens (o200k_base) |")
     print("|---|---|")
@@ -31,6 +34,10 @@ def main() -> None:
     print(
         f"| seed article text (min / mean / max) | {min(article_tokens)} / "
         f"{sum(article_tokens) // len(article_tokens)} / {max(article_tokens)} |"
+    )
+    print(
+        f"| seed article text after cleaning (min / mean / max) | {min(cleaned_tokens)} / "
+        f"{sum(cleaned_tokens) // len(cleaned_tokens)} / {max(cleaned_tokens)} |"
     )
 
 

@@ -139,3 +139,12 @@ def test_the_summary_reports_counts_and_tokens(tmp_path: Path) -> None:
     assert re.search(r"claims +22\b", outcome.output)
     assert re.search(r"tokens +\d+ prompt \+ \d+ completion", outcome.output)
     assert json.loads((tmp_path / "o.jsonl").read_text().splitlines()[0])["schema_version"] == "1.0"
+
+
+def test_the_seeds_are_cleaned_and_their_languages_detected(results) -> None:
+    for article_id, result in results.items():
+        assert result.language == ("uk" if article_id.startswith("004") else "de")
+        assert result.language_source == "detected"
+        assert result.chunks == 1
+        assert result.cleaning.original_chars == len(_text(article_id))
+        assert 0 < result.cleaning.cleaned_chars < result.cleaning.original_chars

@@ -6,6 +6,8 @@
 """
 
 from eventx._version import __version__
+from eventx.chunk import split_into_chunks
+from eventx.clean import CleanedText, OffsetMap, clean
 from eventx.config import Mode, Settings
 from eventx.errors import (
     ApiError,
@@ -22,6 +24,7 @@ from eventx.errors import (
 )
 from eventx.extract import Extractor, extract
 from eventx.ground import GroundingPolicy
+from eventx.language import detect_language
 from eventx.load import iter_articles, load_article
 from eventx.models import (
     SCHEMA_VERSION,
@@ -31,12 +34,14 @@ from eventx.models import (
     Article,
     ArticleExtraction,
     Claim,
+    Cleaning,
     DateRef,
     DiplomaticProtest,
     ErrorRecord,
     Event,
     Evidence,
     ExtractionResult,
+    LanguageSource,
     MeetingEvent,
     Place,
     ResultWarning,
@@ -52,6 +57,8 @@ __all__ = [
     "Article",
     "ArticleExtraction",
     "Claim",
+    "CleanedText",
+    "Cleaning",
     "ConfigurationError",
     "DateRef",
     "DiplomaticProtest",
@@ -65,8 +72,10 @@ __all__ = [
     "GroundingPolicy",
     "InputError",
     "InvalidOutputError",
+    "LanguageSource",
     "MeetingEvent",
     "Mode",
+    "OffsetMap",
     "Place",
     "RefusalError",
     "ReplayError",
@@ -77,7 +86,10 @@ __all__ = [
     "UngroundedEvidenceError",
     "Usage",
     "__version__",
+    "clean",
+    "detect_language",
     "extract",
     "iter_articles",
     "load_article",
+    "split_into_chunks",
 ]

@@ -29,7 +29,7 @@ from eventx.extract import (
     DEFAULT_OUTPUT_ESTIMATE,
     Extractor,
     estimate_request_tokens,
-    request_body,
+    request_bodies,
 )
 from eventx.models import (
     SCHEMA_VERSION,
@@ -352,6 +352,9 @@ class RunEstimate:
     cached: int = 0
     """Answered by the response cache: would cost nothing."""
     to_send: int = 0
+    """Articles that would be sent."""
+    requests: int = 0
+    """Requests they need (a long article is sent in several parts)."""
     prompt_tokens: int = 0
     output_tokens: int = 0
     """Upper bound: the output tokens counted per request (max_output_tokens or the default)."""
@@ -376,7 +379,9 @@ def estimate_run(
         elif store is not None and store.cached(cache_key(run, item)) is not None:
             estimate.cached += 1
         else:
-            _count_request(estimate, request_body(item, extractor.settings))
+            for body in request_bodies(item, extractor.settings):
+                _count_request(estimate, body)
+            estimate.to_send += 1
     usage = Usage(prompt_tokens=estimate.prompt_tokens, completion_tokens=estimate.output_tokens)
     estimate.cost_usd = estimate_cost(extractor.settings.model, usage)
     return estimate
@@ -390,6 +395,6 @@ def _already_finished(store: RunStore, article: Article) -> bool:
 def _count_request(estimate: RunEstimate, body: dict[str, Any]) -> None:
     total = estimate_request_tokens(body)
     output = body.get("max_tokens") or DEFAULT_OUTPUT_ESTIMATE
-    estimate.to_send += 1
+    estimate.requests += 1
     estimate.prompt_tokens += total - output
     estimate.output_tokens += output

@@ -110,6 +110,13 @@ def main(verbose: bool) -> None:
     help="Tokens per minute.  [env: EVENTX_TPM; default: 200000 for OpenAI, none elsewhere]",
 )
 @click.option(
+    "--no-clean",
+    "clean",
+    flag_value=False,
+    default=None,
+    help="Send the text as read, page junk included.  [env: EVENTX_CLEAN=0]",
+)
+@click.option(
     "--limit", type=click.IntRange(1), default=None, help="Stop after this many articles."
 )
 @click.option(

@@ -14,6 +14,9 @@ max_output_tokens           EVENTX_MAX_OUTPUT_TOKENS                not sent
 grounding                   EVENTX_GROUNDING                        ``drop``
 rpm (requests per minute)   EVENTX_RPM                              see below
 tpm (tokens per minute)     EVENTX_TPM                              see below
+clean                       EVENTX_CLEAN                            true
+max_chunk_tokens            EVENTX_MAX_CHUNK_TOKENS                 6000
+chunk_overlap_tokens        EVENTX_CHUNK_OVERLAP_TOKENS             300
 ==========================  ======================================  ==================
 
 Rate limits: unset, they default to 500 requests and 200,000 tokens a minute (OpenAI's
@@ -30,6 +33,7 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
+from eventx.chunk import DEFAULT_CHUNK_OVERLAP_TOKENS, DEFAULT_MAX_CHUNK_TOKENS
 from eventx.errors import ConfigurationError
 from eventx.ground import DEFAULT_FUZZY_THRESHOLD, GroundingPolicy
 
@@ -81,6 +85,9 @@ class Settings:
     fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD
     rpm: int | None = None
     tpm: int | None = None
+    clean: bool = True
+    max_chunk_tokens: int = DEFAULT_MAX_CHUNK_TOKENS
+    chunk_overlap_tokens: int = DEFAULT_CHUNK_OVERLAP_TOKENS
 
     @classmethod
     def resolve(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -119,6 +126,19 @@ class Settings:
         return self.api_key or LOCAL_SERVER_API_KEY
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in _TRUE | _FALSE:
+        raise ValueError(value)
+    return text in _TRUE
+
+
 _ENV: dict[str, tuple[str, ...]] = {
     "model": ("EVENTX_MODEL", "OPENAI_MODEL"),
     "base_url": ("EVENTX_BASE_URL", "OPENAI_BASE_URL"),
@@ -131,6 +151,9 @@ _ENV: dict[str, tuple[str, ...]] = {
     "grounding": ("EVENTX_GROUNDING",),
     "rpm": ("EVENTX_RPM",),
     "tpm": ("EVENTX_TPM",),
+    "clean": ("EVENTX_CLEAN",),
+    "max_chunk_tokens": ("EVENTX_MAX_CHUNK_TOKENS",),
+    "chunk_overlap_tokens": ("EVENTX_CHUNK_OVERLAP_TOKENS",),
 }
 
 _CONVERTERS: dict[str, Any] = {
@@ -145,6 +168,9 @@ _CONVERTERS: dict[str, Any] = {
     "fuzzy_threshold": float,
     "rpm": int,
     "tpm": int,
+    "clean": _to_bool,
+    "max_chunk_tokens": int,
+    "chunk_overlap_tokens": int,
 }
 
 _LIMITS: dict[str, tuple[float, float]] = {
@@ -157,6 +183,8 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "fuzzy_threshold": (50, 100),
     "rpm": (1, 100_000_000),
     "tpm": (1, 10_000_000_000),
+    "max_chunk_tokens": (100, 10_000_000),
+    "chunk_overlap_tokens": (0, 100_000),
 }
 
 
@@ -186,5 +214,7 @@ def _bad_value(name: str, value: Any, converter: Any) -> str:
     if isinstance(converter, type) and issubclass(converter, StrEnum):
         choices = ", ".join(member.value for member in converter)
         return f"{name} must be one of: {choices}; got {value!r}"
+    if converter is _to_bool:
+        return f"{name} must be true or false (1/0, yes/no, on/off), got {value!r}"
     kind = "a number" if converter is float else "a whole number"
     return f"{name} must be {kind}, got {value!r}"

@@ -1,4 +1,5 @@
-"""Extraction: one instructor call per article, with two retry policies kept apart.
+"""Extraction: one instructor call per article (per chunk of a long one), two retry
+policies kept apart.
 
 * Transient faults (429, 408, 409, 5xx, timeouts, connection errors) are retried
   around each single HTTP request by tenacity, honouring ``Retry-After``; the
@@ -6,8 +7,11 @@
 * Invalid answers (malformed JSON, schema violations, evidence not found in the
   article) are re-asked by instructor with the validation error, ``max_reasks`` times.
 
-Usage is counted on every response that comes back, across both policies. This is
-the only module that imports openai or instructor.
+The article is prepared first (cleaned, language settled, split when long: see
+:mod:`eventx.prepare`); each chunk is one call, grounded against the text the model
+saw with offsets translated to the original, and the chunks' records are merged.
+Usage is counted on every response that comes back, across both policies and all
+chunks. This is the only module that imports openai or instructor.
 """
 
 from __future__ import annotations
@@ -30,10 +34,13 @@ from pydantic import ValidationError, model_validator
 from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt
 
 from eventx import errors
+from eventx.chunk import merge_parts, number_ids
 from eventx.config import Mode, Settings
 from eventx.ground import (
     ArticleIndex,
     GroundingPolicy,
+    Locator,
+    MappedIndex,
     Ungrounded,
     drop_ungrounded,
     flag_ungrounded,
@@ -41,6 +48,7 @@ from eventx.ground import (
     reask_message,
 )
 from eventx.models import Article, ArticleExtraction, ExtractionResult, Usage, clear_read_only
+from eventx.prepare import Part, PreparedArticle, prepare
 from eventx.pricing import estimate_cost
 from eventx.prompt import build_messages, model_facing_schema, prompt_hash
 from eventx.ratelimit import RateLimiter
@@ -67,24 +75,61 @@ DEFAULT_OUTPUT_ESTIMATE = 2_000
 class _Call:
     """Everything one article's extraction accumulates while instructor works."""
 
-    article: Article
-    index: ArticleIndex
+    prepared: PreparedArticle
     max_attempts: int
+    fuzzy_threshold: float
     usage: Usage = field(default_factory=Usage)
     answers: int = 0
     ungrounded: list[Ungrounded] = field(default_factory=list)
+    index: Locator | None = None
     prefilled: list[Any] = field(default_factory=list)
     """Answers obtained elsewhere (the Batch API), used before any request is sent."""
+    part_answers: int = 0
+    part_missing: list[Ungrounded] = field(default_factory=list)
+    original: ArticleIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.original = ArticleIndex(self.prepared.article.text, self.fuzzy_threshold)
+
+    @property
+    def article(self) -> Article:
+        return self.prepared.article
+
+    def begin(self, part: Part) -> None:
+        """Ground the next answers against ``part``; reset its answer count."""
+        derived = ArticleIndex(part.chunk.text, self.fuzzy_threshold)
+        self.index = MappedIndex(derived, part.offsets, self.original)
+        self.part_answers, self.part_missing = 0, []
+
+    def finish(self, part: Part, answer: ArticleExtraction) -> ArticleExtraction:
+        """The part's records, ids numbered when there are several parts."""
+        extraction = ArticleExtraction(events=answer.events, claims=answer.claims)
+        missing = self.part_missing
+        if part.label is not None:
+            renamed = number_ids(extraction, part.chunk.number)
+            missing = [Ungrounded(renamed.get(m.record_id, m.record_id), m.quote) for m in missing]
+        self.ungrounded.extend(missing)
+        return extraction
+
+    def merge(self, parts: list[ArticleExtraction]) -> ArticleExtraction:
+        """The parts merged into one extraction; ungrounded quotes follow merged records."""
+        merged = merge_parts(parts)
+        self.ungrounded = [
+            Ungrounded(merged.redirect.get(item.record_id, item.record_id), item.quote)
+            for item in self.ungrounded
+        ]
+        return merged.extraction
 
     def count_response(self, response: Any) -> None:
         self.answers += 1
+        self.part_answers += 1
         usage = getattr(response, "usage", None)
         self.usage.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
         self.usage.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
 
     @property
     def final_answer(self) -> bool:
-        return self.answers >= self.max_attempts
+        return self.part_answers >= self.max_attempts
 
 
 _current_call: ContextVar[_Call | None] = ContextVar("eventx_current_call", default=None)
@@ -106,12 +151,12 @@ class ModelAnswer(ArticleExtraction):
     def _ground_quotes(self) -> Self:
         clear_read_only(self)
         call = _current_call.get()
-        if call is None:
+        if call is None or call.index is None:
             return self
         missing = ground(self, call.index)
         if missing and not call.final_answer:
             raise ValueError(reask_message(missing))
-        call.ungrounded = missing
+        call.part_missing = missing
         return self
 
 
@@ -198,48 +243,49 @@ class Extractor:
             ExtractionError: when attempts run out (unless ``on_error="record"``, which
                 returns a result whose ``error`` field says what went wrong).
         """
-        article = _as_article(article)
-        call = self._new_call(article)
+        call = self._new_call(_as_article(article))
         create = instructor.patch(create=self._sync_create, mode=self._instructor_mode)
         with _active(call):
             try:
-                answer = create(**self._request(article))
+                parts = [self._ask(call, create, part) for part in call.prepared.parts]
             except Exception as exc:
                 return self._failed(call, exc, on_error)
-        return self._succeeded(call, answer, on_error)
+        return self._succeeded(call, call.merge(parts), on_error)
 
     async def aextract(
         self,
         article: Article | str,
         *,
         on_error: OnError = "raise",
-        answer_body: dict[str, Any] | None = None,
+        answer_bodies: list[dict[str, Any]] | None = None,
     ) -> ExtractionResult:
         """Async twin of :meth:`extract`.
 
-        ``answer_body`` is a chat-completion body obtained elsewhere (e.g. from the
-        Batch API): it is validated and grounded like a live answer, and only a
-        re-ask, if one is needed, is sent live.
+        ``answer_bodies`` are chat-completion bodies obtained elsewhere (e.g. from the
+        Batch API), one per request of :meth:`request_bodies`: they are validated and
+        grounded like live answers, and only a re-ask, if one is needed, is sent live.
         """
-        article = _as_article(article)
-        call = self._new_call(article)
+        call = self._new_call(_as_article(article))
         create = instructor.patch(create=self._async_create, mode=self._instructor_mode)
         with _active(call):
             try:
-                if answer_body is not None:
-                    call.prefilled.append(_completion(answer_body))
-                answer = await create(**self._request(article))
+                answers = _completions(answer_bodies, len(call.prepared.parts))
+                parts = [
+                    await self._aask(call, create, part, answers[number])
+                    for number, part in enumerate(call.prepared.parts)
+                ]
             except Exception as exc:
                 return self._failed(call, exc, on_error)
-        return self._succeeded(call, answer, on_error)
+        return self._succeeded(call, call.merge(parts), on_error)
 
-    def request_body(self, article: Article | str) -> dict[str, Any]:
-        """The JSON body eventx sends to ``/chat/completions`` for ``article``.
+    def request_bodies(self, article: Article | str) -> list[dict[str, Any]]:
+        """The JSON bodies eventx sends to ``/chat/completions`` for ``article``.
 
-        Used to build Batch API request files: the same model, messages and schema
-        as a live request, so batch answers are read exactly like live ones.
+        One per part: a long article is split into chunks, one request each. Used
+        to build Batch API request files: the same model, messages and schema as
+        live requests, so batch answers are read exactly like live ones.
         """
-        return request_body(_as_article(article), self.settings)
+        return request_bodies(_as_article(article), self.settings)
 
     # -- requests -----------------------------------------------------------------
 
@@ -248,11 +294,24 @@ class Extractor:
         return _INSTRUCTOR_MODES[self.settings.mode]
 
     def _new_call(self, article: Article) -> _Call:
-        index = ArticleIndex(article.text, self.settings.fuzzy_threshold)
-        return _Call(article=article, index=index, max_attempts=self.settings.max_attempts)
+        return _Call(
+            prepared=prepare(article, self.settings),
+            max_attempts=self.settings.max_attempts,
+            fuzzy_threshold=self.settings.fuzzy_threshold,
+        )
 
-    def _request(self, article: Article) -> dict[str, Any]:
-        return _instructor_request(article, self.settings)
+    def _ask(self, call: _Call, create: Any, part: Part) -> ArticleExtraction:
+        call.begin(part)
+        answer = create(**_instructor_request(call.prepared, part, self.settings))
+        return call.finish(part, answer)
+
+    async def _aask(
+        self, call: _Call, create: Any, part: Part, prefilled: Any = None
+    ) -> ArticleExtraction:
+        call.begin(part)
+        call.prefilled = [prefilled] if prefilled is not None else []
+        answer = await create(**_instructor_request(call.prepared, part, self.settings))
+        return call.finish(part, answer)
 
     def _sync_create(self, **kwargs: Any) -> Any:
         call = _require_call()
@@ -345,8 +404,9 @@ class Extractor:
 
     # -- results ------------------------------------------------------------------
 
-    def _succeeded(self, call: _Call, answer: ModelAnswer, on_error: OnError) -> ExtractionResult:
-        extraction = ArticleExtraction(events=answer.events, claims=answer.claims)
+    def _succeeded(
+        self, call: _Call, extraction: ArticleExtraction, on_error: OnError
+    ) -> ExtractionResult:
         policy = self.settings.grounding
         if call.ungrounded and policy is GroundingPolicy.FAIL:
             error = errors.UngroundedEvidenceError(
@@ -384,15 +444,18 @@ class Extractor:
         usage.cost_usd = estimate_cost(self.settings.model, usage)
 
     def _result(self, call: _Call, **fields: Any) -> ExtractionResult:
-        article = call.article
+        article, prepared = call.article, call.prepared
         self._price(call.usage)
         return ExtractionResult(
             article_id=article.id,
             source=article.source,
             title=article.title,
             url=article.url,
-            language=article.language,
+            language=prepared.language,
+            language_source=prepared.language_source,
             published_at=article.published_at,
+            cleaning=prepared.cleaning,
+            chunks=len(prepared.parts),
             usage=call.usage,
             attempts=call.answers,
             model=self.settings.model,
@@ -402,13 +465,15 @@ class Extractor:
         )
 
 
-def _instructor_request(article: Article, settings: Settings) -> dict[str, Any]:
+def _instructor_request(
+    prepared: PreparedArticle, part: Part, settings: Settings
+) -> dict[str, Any]:
     request: dict[str, Any] = {
         "response_model": ModelAnswer,
         "max_retries": settings.max_reasks,
         "strict": False,
         "model": settings.model,
-        "messages": build_messages(article),
+        "messages": build_messages(prepared.for_model(part), part.label),
     }
     if settings.max_output_tokens is not None:
         request["max_tokens"] = settings.max_output_tokens
@@ -417,8 +482,17 @@ def _instructor_request(article: Article, settings: Settings) -> dict[str, Any]:
     return request
 
 
-def request_body(article: Article, settings: Settings) -> dict[str, Any]:
-    """The JSON body of the chat-completions request for ``article`` under ``settings``."""
+def request_bodies(article: Article, settings: Settings) -> list[dict[str, Any]]:
+    """The JSON bodies of the chat-completions requests for ``article`` under ``settings``.
+
+    One per part (a long article is split into chunks); cleaning and language
+    detection apply as in a live extraction.
+    """
+    prepared = prepare(article, settings)
+    return [_captured_body(prepared, part, settings) for part in prepared.parts]
+
+
+def _captured_body(prepared: PreparedArticle, part: Part, settings: Settings) -> dict[str, Any]:
     captured: dict[str, Any] = {}
 
     def capture(*args: Any, **kwargs: Any) -> Any:
@@ -428,7 +502,7 @@ def request_body(article: Article, settings: Settings) -> dict[str, Any]:
     create = instructor.patch(create=capture, mode=_INSTRUCTOR_MODES[settings.mode])
     try:
         with _instructor_silenced():
-            create(**_instructor_request(article, settings))
+            create(**_instructor_request(prepared, part, settings))
     except Exception:
         if not captured:
             raise
@@ -469,8 +543,13 @@ def _instructor_silenced() -> Iterator[None]:
             log.disabled = was_disabled
 
 
-def _completion(body: dict[str, Any]) -> Any:
-    return openai.types.chat.ChatCompletion.model_validate(body)
+def _completions(bodies: list[dict[str, Any]] | None, parts: int) -> list[Any]:
+    """Answers obtained elsewhere, one per part, as chat completions (None: ask live)."""
+    if bodies is None:
+        return [None] * parts
+    if len(bodies) != parts:
+        raise ValueError(f"{len(bodies)} answers for an article sent in {parts} parts")
+    return [openai.types.chat.ChatCompletion.model_validate(body) for body in bodies]
 
 
 def _limiter_for(settings: Settings) -> RateLimiter:

@@ -16,6 +16,10 @@ tried in order:
 
 A quote found by none of them is *ungrounded*; what happens then is decided by a
 :class:`GroundingPolicy`.
+
+When the model saw a derived text (the cleaned article, or one chunk of it), quotes
+are located in that text with the same tiers and the span is translated to the
+original through its :class:`~eventx.clean.OffsetMap` (:class:`MappedIndex`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Protocol
 
 from rapidfuzz import fuzz
 
+from eventx.clean import OffsetMap
 from eventx.models import ArticleExtraction, Claim, Evidence, MatchKind, ResultWarning
 
 DEFAULT_FUZZY_THRESHOLD = 90.0
@@ -162,6 +167,36 @@ class ArticleIndex:
         return Span(begin, stop, MatchKind.FUZZY, round(score, 1))
 
 
+class Locator(Protocol):
+    """Finds quotes and reports their span in the original article text."""
+
+    def locate(self, quote: str) -> Span | None:
+        """The original span of ``quote``, or None when it is not in the text."""
+
+
+@dataclass
+class MappedIndex:
+    """Locates quotes in a derived text (cleaned, or a chunk) and reports original offsets.
+
+    A quote found in the derived text across a removed stretch of the original (the
+    model quoted over a gap it did not see) is looked up in the original instead.
+    """
+
+    derived: ArticleIndex
+    offsets: OffsetMap
+    original: ArticleIndex
+
+    def locate(self, quote: str) -> Span | None:
+        """The original span of ``quote``, located in the derived text first."""
+        span = self.derived.locate(quote)
+        if span is None:
+            return None
+        mapped = self.offsets.span_to_original(span.start, span.end)
+        if mapped is None:
+            return self.original.locate(quote)
+        return Span(mapped[0], mapped[1], span.match, span.score)
+
+
 def _token_edges(text: str, low: int, high: int, *, starts: bool) -> list[int]:
     """Positions in [low, high] where a whitespace-separated token starts (or ends)."""
     edges = []
@@ -193,7 +228,7 @@ def _best_word_span(quote: str, text: str, start: int, end: int) -> tuple[int, i
     return best
 
 
-def _ground_evidence(index: ArticleIndex, evidence: Evidence) -> bool:
+def _ground_evidence(index: Locator, evidence: Evidence) -> bool:
     span = index.locate(evidence.quote)
     if span is None:
         evidence.start = evidence.end = None
@@ -208,7 +243,7 @@ def _records(extraction: ArticleExtraction) -> list[_Record]:
     return [*extraction.events, *extraction.claims]
 
 
-def ground(extraction: ArticleExtraction, index: ArticleIndex) -> list[Ungrounded]:
+def ground(extraction: ArticleExtraction, index: Locator) -> list[Ungrounded]:
     """Fill offsets of every quote in ``extraction``; return the quotes not found."""
     missing: list[Ungrounded] = []
     for record in _records(extraction):

@@ -452,6 +452,23 @@ class ResultWarning(_Model):
     record_id: str | None = None
 
 
+class LanguageSource(StrEnum):
+    """Where an :class:`ExtractionResult`'s language came from."""
+
+    INPUT = "input"
+    """Given with the article."""
+    DETECTED = "detected"
+    """Detected by eventx from the cleaned text."""
+
+
+class Cleaning(_Model):
+    """How much page junk was removed before the model saw the article."""
+
+    original_chars: int = Field(description="Characters of the original text.")
+    cleaned_chars: int = Field(description="Characters the model was sent.")
+    removed_spans: int = Field(description="Separate stretches of the original removed.")
+
+
 class ExtractionResult(_Model):
     """What eventx returns for one article: one line of the output JSONL."""
 
@@ -459,7 +476,12 @@ class ExtractionResult(_Model):
     source: str | None = None
     title: str | None = None
     url: str | None = None
-    language: str | None = None
+    language: str | None = Field(
+        default=None, description="ISO 639-1 / BCP 47 language code, given or detected."
+    )
+    language_source: LanguageSource | None = Field(
+        default=None, description="Whether the language was given with the article or detected."
+    )
     published_at: date | None = None
     extraction: ArticleExtraction | None = None
     warnings: list[ResultWarning] = Field(default_factory=list)
@@ -470,6 +492,12 @@ class ExtractionResult(_Model):
     eventx_version: str = __version__
     schema_version: str = SCHEMA_VERSION
     prompt_hash: str
+    cleaning: Cleaning | None = Field(
+        default=None, description="What cleaning removed; null when cleaning is off."
+    )
+    chunks: int = Field(
+        default=1, description="Chunks the article was split into, one model call each."
+    )
     cached: bool = Field(
         default=False,
         description="True when the answer came from the run store's cache: nothing paid for it.",

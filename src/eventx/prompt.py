@@ -44,7 +44,7 @@ event it protests with trigger.
 such event or claim, return empty lists.
 """
 
-PROMPT_FORMAT_VERSION = "1"
+PROMPT_FORMAT_VERSION = "2"
 """Bumped when the layout of the user message changes."""
 
 
@@ -117,14 +117,22 @@ def _model_facing_schema_json(model: type[BaseModel]) -> str:
     return json.dumps(schema, ensure_ascii=False)
 
 
-def build_messages(article: Article) -> list[dict[str, str]]:
-    """The chat messages for one article; the article text is included verbatim."""
+def build_messages(article: Article, part: tuple[int, int] | None = None) -> list[dict[str, str]]:
+    """The chat messages for one article; the article text is included verbatim.
+
+    ``part`` is ``(number, count)`` when the text is one chunk of a longer article.
+    """
     published = article.published_at.isoformat() if article.published_at else "unknown"
     header = [f"Publication date: {published}"]
     if article.title:
         header.append(f"Title: {article.title}")
     if article.language:
         header.append(f"Language: {article.language}")
+    if part is not None:
+        header.append(
+            f"Part: {part[0]} of {part[1]} (overlapping excerpts of one article; "
+            "extract what this part supports)"
+        )
     user = "\n".join(header) + "\n\nArticle text:\n" + article.text
     return [
         {"role": "system", "content": INSTRUCTIONS},

@@ -2,7 +2,9 @@
 
 It is not a model. For each of the five seed articles it answers with the
 hand-written extraction in ``answers/<article id>.json`` (what a strong model
-returns, including a few of the small quoting deviations real models make). Tests
+returns, including a few of the small quoting deviations real models make). It
+knows a seed by its text as stored or as eventx sends it after cleaning (every
+line a piece of the seed, in order: :func:`is_cleaned_from`). Tests
 and the recorder can also queue *steps* that make it misbehave: HTTP errors with
 or without ``Retry-After``, malformed JSON, truncated output, refusals, connection
 resets, slow answers, or any payload they choose.
@@ -234,9 +236,14 @@ class ScriptedLLM:
         }
 
     def answer_for(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The stored answer for the article sent (its text as stored, or cleaned from
+        it), else the fallback's answer, else an empty extraction."""
         article = article_of(body)
         if article in self.answers:
             return self.answers[article]
+        for text, stored in self.answers.items():
+            if is_cleaned_from(article, text):
+                return stored
         if self.fallback is not None:
             return dict(self.fallback(article))
         return {"events": [], "claims": []}
@@ -252,6 +259,18 @@ def _prompt_tokens(body: dict[str, Any]) -> int:
     return count_tokens(json.dumps(body["messages"], ensure_ascii=False)) + count_tokens(
         json.dumps(body.get("tools", ""))
     )
+
+
+def is_cleaned_from(sent: str, original: str) -> bool:
+    """True when every line of ``sent`` is a piece of ``original``, in order, and the
+    pieces cover at least a quarter of it: ``sent`` is ``original`` with junk taken out."""
+    position, covered = 0, 0
+    for line in filter(None, sent.split("\n")):
+        found = original.find(line, position)
+        if found < 0:
+            return False
+        position, covered = found + len(line), covered + len(line)
+    return covered * 4 >= len(original.replace("\n", ""))
 
 
 def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
