@@ -20,7 +20,9 @@ from eventx.errors import (
     TruncatedOutputError,
     UngroundedEvidenceError,
 )
+from eventx.evaluate import Evaluation, evaluate, load_predictions
 from eventx.extract import Extractor, extract
+from eventx.gold import GoldArticle, load_gold
 from eventx.ground import GroundingPolicy
 from eventx.load import iter_articles, load_article
 from eventx.models import (
@@ -56,12 +58,14 @@ __all__ = [
     "DateRef",
     "DiplomaticProtest",
     "ErrorRecord",
+    "Evaluation",
     "Event",
     "EventxError",
     "Evidence",
     "ExtractionError",
     "ExtractionResult",
     "Extractor",
+    "GoldArticle",
     "GroundingPolicy",
     "InputError",
     "InvalidOutputError",
@@ -77,7 +81,10 @@ __all__ = [
     "UngroundedEvidenceError",
     "Usage",
     "__version__",
+    "evaluate",
     "extract",
     "iter_articles",
     "load_article",
+    "load_gold",
+    "load_predictions",
 ]

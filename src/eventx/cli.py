@@ -6,6 +6,7 @@ are in the output); 2 bad usage or configuration (nothing was extracted).
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterator
@@ -20,8 +21,10 @@ from eventx import __version__
 from eventx.batch import RunSummary, extract_all
 from eventx.config import Mode
 from eventx.contract import stale_schemas, write_schemas
-from eventx.errors import ConfigurationError
+from eventx.errors import ConfigurationError, InputError
+from eventx.evaluate import evaluate, format_table, load_predictions
 from eventx.extract import Extractor
+from eventx.gold import load_gold
 from eventx.ground import GroundingPolicy
 from eventx.load import iter_articles
 from eventx.models import ExtractionResult
@@ -246,3 +249,71 @@ def _print_summary(summary: RunSummary, output: Path | None) -> None:
     if output is not None:
         lines.append(f"output:    {output}")
     click.echo("\n".join(lines), err=True)
+
+
+# ---------------------------------------------------------------------------
+# eval, report
+# ---------------------------------------------------------------------------
+
+EXIT_BELOW_MIN_F1 = 1
+
+
+class _InputProblem(click.ClickException):
+    """Unreadable gold, predictions or articles: exit status 2 with a one-line message."""
+
+    exit_code = EXIT_USAGE
+
+
+def _article_texts(paths: tuple[Path, ...]) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for item in iter_articles(paths):
+        if isinstance(item, InputError):
+            click.echo(f"skipped article {item.article_id}: {item}", err=True)
+        else:
+            texts[item.id] = item.text
+    return texts
+
+
+@main.command(name="eval")
+@click.option(
+    "--gold",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="Gold annotations (.yaml or .jsonl; format in docs/evaluation.md).",
+)
+@click.option(
+    "--pred",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="Predictions: the JSONL written by `eventx extract`.",
+)
+@click.option(
+    "--articles",
+    type=click.Path(path_type=Path, exists=True),
+    multiple=True,
+    help="Article files or directories.  [default: each gold entry's source]",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the measurements as JSON.")
+@click.option(
+    "--min-f1",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Exit with status 1 when the overall F1 (events and claims) is below this.",
+)
+def eval_command(
+    gold: Path, pred: Path, articles: tuple[Path, ...], as_json: bool, min_f1: float | None
+) -> None:
+    """Measure predictions against gold annotations: P/R/F1, field accuracy, grounding, junk."""
+    try:
+        texts = _article_texts(articles) if articles else None
+        evaluation = evaluate(load_gold(gold), load_predictions(pred), texts)
+    except InputError as error:
+        where = f"article {error.article_id}: " if error.article_id else ""
+        raise _InputProblem(f"{where}{error}") from None
+    if as_json:
+        click.echo(json.dumps(evaluation.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_table(evaluation))
+    if min_f1 is not None and evaluation.overall.f1 < min_f1:
+        click.echo(f"overall F1 {evaluation.overall.f1:.3f} is below --min-f1 {min_f1}", err=True)
+        sys.exit(EXIT_BELOW_MIN_F1)
