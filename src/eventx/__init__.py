@@ -44,6 +44,7 @@ from eventx.models import (
     ResultWarning,
     Usage,
 )
+from eventx.report import render_report
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -87,4 +88,5 @@ __all__ = [
     "load_article",
     "load_gold",
     "load_predictions",
+    "render_report",
 ]

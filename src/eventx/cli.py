@@ -29,6 +29,7 @@ from eventx.ground import GroundingPolicy
 from eventx.load import iter_articles
 from eventx.models import ExtractionResult
 from eventx.replay import CassetteDeck, RecordingInfo
+from eventx.report import article_texts, render_report, source_texts
 
 EXIT_FAILED_ARTICLES = 1
 EXIT_USAGE = 2
@@ -317,3 +318,35 @@ def eval_command(
     if min_f1 is not None and evaluation.overall.f1 < min_f1:
         click.echo(f"overall F1 {evaluation.overall.f1:.3f} is below --min-f1 {min_f1}", err=True)
         sys.exit(EXIT_BELOW_MIN_F1)
+
+
+@main.command()
+@click.argument("results", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("report.html"),
+    show_default=True,
+    help="HTML file to write.",
+)
+@click.option(
+    "--articles",
+    type=click.Path(path_type=Path, exists=True),
+    multiple=True,
+    help="The inputs given to `eventx extract`.  [default: each result's source file]",
+)
+@click.option("--title", default="eventx report", show_default=True, help="Report title.")
+def report(results: Path, output: Path, articles: tuple[Path, ...], title: str) -> None:
+    """Write a self-contained HTML report: highlighted evidence, records, failures, summary."""
+    try:
+        loaded = load_predictions(results)
+    except InputError as error:
+        raise _InputProblem(str(error)) from None
+    texts = article_texts(articles) if articles else source_texts(loaded)
+    missing = [r.article_id for r in loaded if r.error is None and r.article_id not in texts]
+    if missing:
+        click.echo(f"no article text for {', '.join(missing)}; pass --articles", err=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render_report(loaded, texts, title=title), encoding="utf-8")
+    click.echo(f"wrote {output} ({len(loaded)} articles)", err=True)
