@@ -44,57 +44,94 @@ class _Gold(BaseModel):
 class GoldActor(_Gold):
     """An actor as gold names it: English canonical name, ISO3 country, other names."""
 
-    name: str
-    country: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
-    aliases: list[str] = Field(default_factory=list)
+    name: str = Field(description="English canonical name, e.g. 'Ken Nakatani', 'Japan', 'NATO'.")
+    country: str | None = Field(
+        description="ISO 3166-1 alpha-3 code; left out for international organizations.",
+        default=None,
+        pattern=r"^[A-Za-z]{3}$",
+    )
+    aliases: list[str] = Field(
+        description="Other names that also count as this actor.", default_factory=list
+    )
 
 
 class GoldItem(_Gold):
     """One aid item: what, and how many when the article says."""
 
-    description: str
-    quantity: float | None = None
-    approximate: bool = False
+    description: str = Field(description="What is given, in English.")
+    quantity: float | None = Field(description="How many, when the article says.", default=None)
+    approximate: bool = Field(
+        description="True when the quantity is hedged ('etwa').", default=False
+    )
 
 
 class GoldEvent(_Gold):
     """A gold event; the role fields that apply depend on ``type``."""
 
-    type: Literal["meeting", "aid_delivery", "diplomatic_protest"]
-    status: str | None = None
-    date: str | None = Field(default=None, description="ISO partial value, e.g. '--09-12'.")
-    participants: list[GoldActor] = Field(default_factory=list)
-    donor: GoldActor | None = None
-    recipient: GoldActor | None = None
-    items: list[GoldItem] = Field(default_factory=list)
-    protester: GoldActor | None = None
-    target: GoldActor | None = None
-    evidence: list[str] = Field(default_factory=list)
+    type: Literal["meeting", "aid_delivery", "diplomatic_protest"] = Field(
+        description="The event type."
+    )
+    status: str | None = Field(
+        description="occurred, planned, pledged, reported or denied.", default=None
+    )
+    date: str | None = Field(
+        description="ISO partial value as far as the text supports: '2025-04-09', "
+        "'2025-04', '--09-12', '--07'; left out when the text gives no date.",
+        default=None,
+    )
+    participants: list[GoldActor] = Field(
+        description="Meetings: everyone who met.", default_factory=list
+    )
+    donor: GoldActor | None = Field(description="Aid deliveries: who gives.", default=None)
+    recipient: GoldActor | None = Field(description="Aid deliveries: who receives.", default=None)
+    items: list[GoldItem] = Field(
+        description="Aid deliveries: what is given.", default_factory=list
+    )
+    protester: GoldActor | None = Field(
+        description="Diplomatic protests: who protests.", default=None
+    )
+    target: GoldActor | None = Field(
+        description="Diplomatic protests: who is protested against.", default=None
+    )
+    evidence: list[str] = Field(
+        description="Verbatim quotes from the body (optional).", default_factory=list
+    )
 
 
 class GoldClaim(_Gold):
     """A gold claim: who said it and what, in English."""
 
-    speaker: GoldActor
-    content: str
-    evidence: list[str] = Field(default_factory=list)
+    speaker: GoldActor = Field(description="Who made the statement.")
+    content: str = Field(description="The claim as one standalone English sentence.")
+    evidence: list[str] = Field(
+        description="Verbatim quotes from the body (optional; used to match claims).",
+        default_factory=list,
+    )
 
 
 class GoldBody(_Gold):
     """The article body: from the first character of ``start`` to the last of ``end``."""
 
-    start: str = Field(min_length=1)
-    end: str = Field(min_length=1)
+    start: str = Field(description="The body's first words, verbatim.", min_length=1)
+    end: str = Field(
+        description="The body's last words, verbatim (first occurrence after start).", min_length=1
+    )
 
 
 class GoldArticle(_Gold):
     """The gold annotation of one article."""
 
-    id: str
-    source: str | None = Field(default=None, description="Article file, relative to gold.")
-    body: GoldBody | None = None
-    events: list[GoldEvent] = Field(default_factory=list)
-    claims: list[GoldClaim] = Field(default_factory=list)
+    id: str = Field(description="The article id eventx gives the article (a .txt file's stem).")
+    source: str | None = Field(
+        description="The article file, relative to the gold file.", default=None
+    )
+    body: GoldBody | None = Field(
+        description="Where the body lies; without it, the whole text.", default=None
+    )
+    events: list[GoldEvent] = Field(description="Every event in the body.", default_factory=list)
+    claims: list[GoldClaim] = Field(
+        description="Every attributed claim in the body.", default_factory=list
+    )
 
 
 def load_gold(path: Path | str) -> list[GoldArticle]:
