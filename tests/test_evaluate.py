@@ -216,3 +216,15 @@ def test_cli_bad_gold_is_a_clear_error(seed_predictions: Path, tmp_path: Path) -
     assert "entry 1" in outcome.output
     assert "events.0.type" in outcome.output
     assert "Traceback" not in outcome.output
+
+
+def test_without_article_text_junk_is_not_measured_and_says_so(
+    seed_predictions: Path, tmp_path: Path
+) -> None:
+    entries = [a.model_dump(exclude={"source"}) for a in load_gold(GOLD)]
+    jsonl = tmp_path / "gold.jsonl"
+    jsonl.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in entries), "utf-8")
+    outcome = _run("eval", "--gold", str(jsonl), "--pred", str(seed_predictions))
+    assert outcome.exit_code == 0, outcome.output
+    assert "no text:        000_6d0568a9ee7619e7" in outcome.output
+    assert "0/0 records" in outcome.output

@@ -299,6 +299,9 @@ class Evaluation(BaseModel):
     articles: int = 0
     failed: list[str] = Field(default_factory=list, description="Gold articles that failed.")
     missing: list[str] = Field(default_factory=list, description="Gold articles not predicted.")
+    without_text: list[str] = Field(
+        default_factory=list, description="Gold articles whose text was not available."
+    )
     tallies: dict[str, Tally] = Field(
         default_factory=lambda: {kind: Tally() for kind in (*EVENT_TYPES, "claim")}
     )
@@ -348,6 +351,7 @@ class Evaluation(BaseModel):
             "articles": self.articles,
             "failed": self.failed,
             "missing": self.missing,
+            "without_text": self.without_text,
             "records": {
                 kind: _tally_json(tally)
                 for kind, tally in {
@@ -400,6 +404,8 @@ def evaluate(
         elif result.error is not None:
             evaluation.failed.append(article.id)
         text = (texts or {}).get(article.id) or _source_text(article)
+        if text is None:
+            evaluation.without_text.append(article.id)
         _score_article(evaluation, article, result, text)
     return evaluation
 
@@ -463,25 +469,18 @@ def _match(
 
 
 def _describe(index: int, record: BaseModel) -> str:
-    label = getattr(record, "id", None) or f"#{index + 1}"
-    summary = getattr(record, "summary", None) or getattr(record, "text", None)
-    summary = summary or getattr(record, "content", None) or _gold_event_summary(record)
-    return f"{label}: {summary}"
-
-
-def _gold_event_summary(record: BaseModel) -> str:
-    actors = [
-        actor.name
-        for actor in [
-            *getattr(record, "participants", []),
-            *(
-                getattr(record, role, None)
-                for role in ("donor", "recipient", "protester", "target")
-            ),
-        ]
-        if actor is not None
-    ]
-    return f"{getattr(record, 'type', 'record')} ({', '.join(actors)})"
+    """One line naming a record: predicted by id and summary, gold by position and actors."""
+    if isinstance(record, Claim):
+        return f"{record.id}: {record.text}"
+    if isinstance(record, MeetingEvent | AidDelivery | DiplomaticProtest):
+        return f"{record.id}: {record.summary}"
+    if isinstance(record, GoldClaim):
+        return f"gold #{index + 1}: {record.speaker.name}: {record.content}"
+    if isinstance(record, GoldEvent):
+        roles = [record.donor, record.recipient, record.protester, record.target]
+        actors = [a.name for a in [*record.participants, *roles] if a is not None]
+        return f"gold #{index + 1}: {record.type} ({', '.join(actors)})"
+    return f"#{index + 1}"
 
 
 def _count_event_fields(evaluation: Evaluation, gold: GoldEvent, pred: Event) -> None:
@@ -556,6 +555,11 @@ def format_table(evaluation: Evaluation) -> str:
         f"articles:       {evaluation.articles} in gold, {len(evaluation.failed)} failed, "
         f"{len(evaluation.missing)} not predicted",
     ]
+    if evaluation.without_text:
+        lines.append(
+            f"no text:        {', '.join(evaluation.without_text)} (junk and evidence overlap "
+            "not measured; give the articles with --articles or a gold `source`)"
+        )
     return "\n".join(lines)
 
 
