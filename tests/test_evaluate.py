@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -185,6 +186,7 @@ def test_cli_table_json_and_min_f1(seed_predictions: Path) -> None:
     assert table.exit_code == 0, table.output
     assert "grounding rate: 1.000" in table.output
     assert "aid_delivery.quantities" in table.output
+    assert re.search(r"spurious +claim +004_8ea74db2dcd210fd +c3: ", table.output)
     as_json = _run(*base, "--json")
     data = json.loads(as_json.output)
     overall = data["records"]["overall"]["f1"]

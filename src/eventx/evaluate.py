@@ -555,6 +555,12 @@ def format_table(evaluation: Evaluation) -> str:
         f"articles:       {evaluation.articles} in gold, {len(evaluation.failed)} failed, "
         f"{len(evaluation.missing)} not predicted",
     ]
+    if evaluation.mismatches:
+        lines += ["", "missed (in gold, not predicted) and spurious (predicted, not in gold):"]
+        lines += [
+            f"  {m.side:<9}{m.kind:<20}{m.article_id}  {_shorten(m.record)}"
+            for m in evaluation.mismatches
+        ]
     if evaluation.without_text:
         lines.append(
             f"no text:        {', '.join(evaluation.without_text)} (junk and evidence overlap "
@@ -566,3 +572,7 @@ def format_table(evaluation: Evaluation) -> str:
 def _all_evidence(record: Event | Claim) -> list[Evidence]:
     quote = record.quote if isinstance(record, Claim) else None
     return [*record.evidence, *([quote] if quote is not None else [])]
+
+
+def _shorten(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
