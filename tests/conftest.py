@@ -74,3 +74,18 @@ def replay_extractor(sleeps: SleepLog) -> Iterator[Any]:
     yield build
     for extractor in built:
         extractor.close()
+
+
+@pytest.fixture(scope="session")
+def seed_predictions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeds' replayed output, as `eventx extract seeds/ --replay ...` writes it."""
+    from click.testing import CliRunner
+
+    from eventx.cli import main
+
+    output = tmp_path_factory.mktemp("seed-run") / "events.jsonl"
+    outcome = CliRunner().invoke(
+        main, ["extract", str(SEEDS), "--replay", str(SEED_CASSETTES), "-o", str(output)]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    return output

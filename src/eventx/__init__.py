@@ -22,7 +22,9 @@ from eventx.errors import (
     TruncatedOutputError,
     UngroundedEvidenceError,
 )
+from eventx.evaluate import Evaluation, evaluate, load_predictions
 from eventx.extract import Extractor, extract
+from eventx.gold import GoldArticle, load_gold
 from eventx.ground import GroundingPolicy
 from eventx.language import detect_language
 from eventx.load import iter_articles, load_article
@@ -47,6 +49,7 @@ from eventx.models import (
     ResultWarning,
     Usage,
 )
+from eventx.report import render_report
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -63,12 +66,14 @@ __all__ = [
     "DateRef",
     "DiplomaticProtest",
     "ErrorRecord",
+    "Evaluation",
     "Event",
     "EventxError",
     "Evidence",
     "ExtractionError",
     "ExtractionResult",
     "Extractor",
+    "GoldArticle",
     "GroundingPolicy",
     "InputError",
     "InvalidOutputError",
@@ -88,8 +93,12 @@ __all__ = [
     "__version__",
     "clean",
     "detect_language",
+    "evaluate",
     "extract",
     "iter_articles",
     "load_article",
+    "load_gold",
+    "load_predictions",
+    "render_report",
     "split_into_chunks",
 ]

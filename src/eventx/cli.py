@@ -6,6 +6,7 @@ are in the output); 2 bad usage or configuration (nothing was extracted).
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -28,11 +29,14 @@ from eventx.config import Mode
 from eventx.console import RunProgress, print_estimate, print_summary
 from eventx.contract import stale_schemas, write_schemas
 from eventx.errors import ConfigurationError, InputError
+from eventx.evaluate import evaluate, format_table, load_predictions
 from eventx.extract import Extractor
+from eventx.gold import load_gold
 from eventx.ground import GroundingPolicy
 from eventx.load import iter_articles
 from eventx.models import Article, ExtractionResult
 from eventx.replay import CassetteDeck, RecordingInfo
+from eventx.report import article_texts, render_report, source_texts
 from eventx.store import RunStore, default_db_path
 
 EXIT_FAILED_ARTICLES = 1
@@ -350,3 +354,93 @@ def _open_output(output: Path | None) -> Iterator[IO[str]]:
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("a", encoding="utf-8") as sink:
         yield sink
+
+
+# ---------------------------------------------------------------------------
+# eval, report
+# ---------------------------------------------------------------------------
+
+EXIT_BELOW_MIN_F1 = 1
+
+
+class _InputProblem(click.ClickException):
+    """Unreadable gold, predictions or articles: exit status 2 with a one-line message."""
+
+    exit_code = EXIT_USAGE
+
+
+@main.command(name="eval")
+@click.option(
+    "--gold",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="Gold annotations (.yaml or .jsonl; format in docs/evaluation.md).",
+)
+@click.option(
+    "--pred",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="Predictions: the JSONL written by `eventx extract`.",
+)
+@click.option(
+    "--articles",
+    type=click.Path(path_type=Path, exists=True),
+    multiple=True,
+    help="Article files or directories.  [default: each gold entry's source]",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the measurements as JSON.")
+@click.option(
+    "--min-f1",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Exit with status 1 when the overall F1 (events and claims) is below this.",
+)
+def eval_command(
+    gold: Path, pred: Path, articles: tuple[Path, ...], as_json: bool, min_f1: float | None
+) -> None:
+    """Measure predictions against gold annotations: P/R/F1, field accuracy, grounding, junk."""
+    try:
+        texts = article_texts(articles) if articles else None
+        evaluation = evaluate(load_gold(gold), load_predictions(pred), texts)
+    except InputError as error:
+        where = f"article {error.article_id}: " if error.article_id else ""
+        raise _InputProblem(f"{where}{error}") from None
+    if as_json:
+        click.echo(json.dumps(evaluation.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_table(evaluation))
+    if min_f1 is not None and evaluation.overall.f1 < min_f1:
+        click.echo(f"overall F1 {evaluation.overall.f1:.3f} is below --min-f1 {min_f1}", err=True)
+        sys.exit(EXIT_BELOW_MIN_F1)
+
+
+@main.command()
+@click.argument("results", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("report.html"),
+    show_default=True,
+    help="HTML file to write.",
+)
+@click.option(
+    "--articles",
+    type=click.Path(path_type=Path, exists=True),
+    multiple=True,
+    help="The inputs given to `eventx extract`.  [default: each result's source file]",
+)
+@click.option("--title", default="eventx report", show_default=True, help="Report title.")
+def report(results: Path, output: Path, articles: tuple[Path, ...], title: str) -> None:
+    """Write a self-contained HTML report: highlighted evidence, records, failures, summary."""
+    try:
+        loaded = load_predictions(results)
+    except InputError as error:
+        raise _InputProblem(str(error)) from None
+    texts = article_texts(articles) if articles else source_texts(loaded)
+    missing = [r.article_id for r in loaded if r.error is None and r.article_id not in texts]
+    if missing:
+        click.echo(f"no article text for {', '.join(missing)}; pass --articles", err=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render_report(loaded, texts, title=title), encoding="utf-8")
+    click.echo(f"wrote {output} ({len(loaded)} articles)", err=True)
