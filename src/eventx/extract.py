@@ -338,9 +338,11 @@ class Extractor:
         return response
 
     def _send(self, call: _Call, kwargs: dict[str, Any]) -> Any:
-        delay = self.limiter.reserve(estimate_request_tokens(kwargs))
-        if delay > 0:
+        tokens = estimate_request_tokens(kwargs)
+        delay = self.limiter.reserve(tokens)
+        while delay > 0:
             self._sleep(delay)
+            delay = self.limiter.admit(tokens)
         call.usage.requests += 1
         with self._observed():
             raw = self._openai().chat.completions.with_raw_response.create(**kwargs)
@@ -348,9 +350,11 @@ class Extractor:
         return raw.parse()
 
     async def _send_async(self, call: _Call, kwargs: dict[str, Any]) -> Any:
-        delay = self.limiter.reserve(estimate_request_tokens(kwargs))
-        if delay > 0:
+        tokens = estimate_request_tokens(kwargs)
+        delay = self.limiter.reserve(tokens)
+        while delay > 0:
             await self._async_sleep(delay)
+            delay = self.limiter.admit(tokens)
         call.usage.requests += 1
         with self._observed():
             raw = await self._async_openai().chat.completions.with_raw_response.create(**kwargs)

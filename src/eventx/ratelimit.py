@@ -1,11 +1,16 @@
 """Client-side pacing of requests and tokens per minute, adjusted by what the provider says.
 
-The limiter is a pair of virtual clocks (a GCRA-style meter with no burst): each
-request reserves a start time no earlier than one request interval after the
-previous one, and no earlier than the time the previous requests' tokens take to
-drain at the token rate. Requests are therefore spread evenly over the minute
-instead of bursting at its start, which keeps them under limits that providers
-enforce over short windows.
+Two mechanisms work together:
+
+* pacing, a pair of virtual clocks (a GCRA-style meter with no burst): each request
+  reserves a start time no earlier than one request interval after the previous
+  one, and no earlier than the time the previous requests' tokens take to drain at
+  the token rate, so requests are spread evenly instead of bursting;
+* a sliding one-second window checked just before each request is sent: at most
+  RPM/60 requests and TPM/60 tokens (times the headroom) in any second. Providers
+  quantize per-minute limits into short windows (OpenAI: "60,000 RPM may be
+  enforced as 1,000 requests per second"); when a busy client sends paced requests
+  late, they would otherwise bunch into one window and draw 429s.
 
 It adapts in three ways:
 
@@ -19,14 +24,18 @@ It adapts in three ways:
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-HEADROOM = 0.95
-"""Share of the announced limits eventx aims for, to absorb clock skew between peers."""
+HEADROOM = 0.98
+"""Share of the limits eventx aims for, to absorb clock skew between client and provider."""
+WINDOW = 1.0
+"""Seconds of the sliding window checked before each request."""
 SLOWDOWN = 0.8
 """Pace factor applied on every 429."""
 MIN_FACTOR = 0.25
@@ -96,6 +105,8 @@ class RateLimiter:
         self._next_tokens_at = 0.0
         self._held_until = 0.0
         self._factor = 1.0
+        self._sent: deque[tuple[float, int]] = deque()
+        self._sent_tokens = 0
         self.stats = LimiterStats()
 
     def reserve(self, tokens: int) -> float:
@@ -110,6 +121,29 @@ class RateLimiter:
             self.stats.requests += 1
             self.stats.waited_seconds += start - now
             return start - now
+
+    def admit(self, tokens: int) -> float:
+        """Record a request about to be sent now, if the last second leaves room for it.
+
+        Returns 0.0 when it was recorded, else the seconds to wait before asking again.
+        """
+        with self._lock:
+            now = self._clock()
+            while self._sent and self._sent[0][0] <= now - WINDOW:
+                self._sent_tokens -= self._sent.popleft()[1]
+            if self._sent and not self._fits(tokens):
+                wait = self._sent[0][0] + WINDOW - now
+                self.stats.waited_seconds += wait
+                return max(wait, 0.001)
+            self._sent.append((now, tokens))
+            self._sent_tokens += tokens
+            return 0.0
+
+    def _fits(self, tokens: int) -> bool:
+        scale = HEADROOM * self._factor * WINDOW / 60
+        if self.rpm and len(self._sent) + 1 > max(1, math.floor(self.rpm * scale)):
+            return False
+        return not (self.tpm and self._sent_tokens + tokens > self.tpm * scale)
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Learn from a response: its status and its rate-limit headers."""
