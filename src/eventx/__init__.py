@@ -20,6 +20,7 @@ from eventx.errors import (
     TruncatedOutputError,
     UngroundedEvidenceError,
 )
+from eventx.export import ResultWriter, open_writer, read_results, result_rows, write_rows
 from eventx.extract import Extractor, extract
 from eventx.ground import GroundingPolicy
 from eventx.load import iter_articles, load_article
@@ -71,6 +72,7 @@ __all__ = [
     "RefusalError",
     "ReplayError",
     "ResultWarning",
+    "ResultWriter",
     "Settings",
     "TransientFaultError",
     "TruncatedOutputError",
@@ -80,4 +82,8 @@ __all__ = [
     "extract",
     "iter_articles",
     "load_article",
+    "open_writer",
+    "read_results",
+    "result_rows",
+    "write_rows",
 ]

@@ -20,7 +20,8 @@ from eventx import __version__
 from eventx.batch import RunSummary, extract_all
 from eventx.config import Mode
 from eventx.contract import stale_schemas, write_schemas
-from eventx.errors import ConfigurationError
+from eventx.errors import ConfigurationError, InputError
+from eventx.export import open_writer, read_results
 from eventx.extract import Extractor
 from eventx.ground import GroundingPolicy
 from eventx.load import iter_articles
@@ -246,3 +247,42 @@ def _print_summary(summary: RunSummary, output: Path | None) -> None:
     if output is not None:
         lines.append(f"output:    {output}")
     click.echo("\n".join(lines), err=True)
+
+
+@main.command()
+@click.argument("results", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Table file to write (.csv or .parquet).",
+)
+@click.option(
+    "--format",
+    "table_format",
+    type=click.Choice(["csv", "parquet"]),
+    default=None,
+    help="Table format.  [default: from the output's suffix]",
+)
+@click.option("--no-errors", is_flag=True, help="Leave out the rows of failed articles.")
+def convert(results: Path, output: Path, table_format: str | None, no_errors: bool) -> None:
+    """Turn an `extract` output (JSONL) into a table: one row per event and per claim.
+
+    Exits 1 when some lines of RESULTS are not extraction results (they are skipped).
+    """
+    try:
+        writer = open_writer(output, table_format, include_errors=not no_errors)
+    except ConfigurationError as error:
+        raise click.UsageError(str(error)) from None
+    skipped = 0
+    with writer:
+        for item in read_results(results):
+            if isinstance(item, InputError):
+                click.echo(f"skipped {item}", err=True)
+                skipped += 1
+            else:
+                writer.write(item)
+    click.echo(f"{writer.results} results, {writer.rows} rows: {output}", err=True)
+    if skipped:
+        sys.exit(EXIT_FAILED_ARTICLES)
