@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from eventx import ExtractionResult, open_writer, read_results, result_rows, write_rows
 from eventx.cli import EXIT_FAILED_ARTICLES, EXIT_USAGE, main
-from eventx.export import COLUMN_NAMES, COLUMNS, parquet_schema
+from eventx.export import COLUMN_NAMES, COLUMNS, ParquetResultWriter, parquet_schema
 from eventx.models import ErrorCategory, ErrorRecord
 from tests.conftest import ROOT, SEED_CASSETTES, SEEDS
 
@@ -156,11 +156,24 @@ def test_failed_articles_become_error_rows_unless_left_out(tmp_path: Path) -> No
 def test_parquet_rows_are_written_in_bounded_row_groups(seed_output: Path, tmp_path: Path) -> None:
     table = tmp_path / "grouped.parquet"
     with open_writer(table, row_group_size=5) as writer:
+        assert isinstance(writer, ParquetResultWriter)
         for result in _results(seed_output):
             writer.write(result)
-            assert writer._buffered < 5  # never more than one row group held in memory
+            assert writer.pending_rows < 5  # never more than one row group held in memory
     metadata = pq.ParquetFile(table).metadata
     assert (metadata.num_rows, metadata.num_row_groups) == (33, 7)
+
+
+def test_csv_rows_are_on_disk_as_soon_as_a_result_is_written(
+    seed_output: Path, tmp_path: Path
+) -> None:
+    table = tmp_path / "live.csv"
+    results = _results(seed_output)
+    with open_writer(table) as writer:
+        assert writer.write(results[4]) == 6
+        with table.open(encoding="utf-8", newline="") as stream:
+            rows = list(csv.DictReader(stream))
+        assert [row["record_id"] for row in rows] == ["e1", "e2", "e3", "c1", "c2", "c3"]
 
 
 def test_an_empty_run_gives_a_valid_empty_table(tmp_path: Path) -> None:

@@ -371,6 +371,12 @@ class CsvResultWriter(ResultWriter):
         self._csv = csv.writer(self._file)
         self._csv.writerow(COLUMN_NAMES)
 
+    def write(self, result: ExtractionResult) -> int:
+        """Write the rows of one result and flush them to the file."""
+        written = super().write(result)
+        self._file.flush()
+        return written
+
     def _write_row(self, row: Row) -> None:
         self._csv.writerow(_csv_value(row[name]) for name in COLUMN_NAMES)
 
@@ -388,7 +394,10 @@ def _csv_value(value: Any) -> Any:
 
 
 class ParquetResultWriter(ResultWriter):
-    """Parquet with the fixed schema of :data:`COLUMNS`, written in row groups."""
+    """Parquet with the fixed schema of :data:`COLUMNS`, written in row groups.
+
+    The file is readable once closed (Parquet keeps its index in a footer); after a
+    crash, rebuild it from the JSONL output with ``eventx convert``."""
 
     def __init__(
         self,
@@ -406,6 +415,11 @@ class ParquetResultWriter(ResultWriter):
         self._parquet = pq.ParquetWriter(self.path, self.schema, compression="zstd")
         self._buffer: dict[str, list[Any]] = {name: [] for name in COLUMN_NAMES}
         self._buffered = 0
+
+    @property
+    def pending_rows(self) -> int:
+        """Rows held in memory for the next row group."""
+        return self._buffered
 
     def _write_row(self, row: Row) -> None:
         for name in COLUMN_NAMES:
