@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,6 +157,29 @@ def test_html_without_main_text_is_a_named_error(tmp_path: Path) -> None:
     assert isinstance(item, InputError)
     assert item.article_id == "empty"
     assert "no main text found" in str(item)
+
+
+def test_a_page_the_parser_fails_on_is_a_named_error_and_the_next_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trafilatura
+
+    extract = trafilatura.bare_extraction
+
+    def fail_on_odd_pages(tree: Any, **options: Any) -> Any:
+        if tree.findtext(".//title") == "odd":
+            raise RecursionError("maximum recursion depth exceeded")
+        return extract(tree, **options)
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", fail_on_odd_pages)
+    odd = PAGE.replace("<title>Japan und NATO | Nachrichten</title>", "<title>odd</title>")
+    (tmp_path / "a.html").write_text(odd.format(charset="utf-8"), encoding="utf-8")
+    (tmp_path / "b.html").write_text(PAGE.format(charset="utf-8"), encoding="utf-8")
+    (tmp_path / "c.html").write_bytes(b" \n")
+    articles, problems = _split(list(iter_articles([tmp_path])))
+    assert [article.id for article in articles] == ["b"]
+    assert "could not be parsed (RecursionError: maximum recursion depth" in problems["a"]
+    assert problems["c"].endswith("c.html is empty")
 
 
 def test_directories_are_walked_recursively_in_name_order(tmp_path: Path) -> None:

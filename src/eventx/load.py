@@ -98,17 +98,23 @@ def article_from_html(data: bytes, *, article_id: str, source: str) -> Article:
     import trafilatura  # imported here: it is slow to import and only HTML needs it
 
     decoded = _decode(data, article_id, source, declared=_declared_charset(data))
+    if not decoded.text.strip():
+        raise InputError(f"{source} is empty", article_id=article_id)
     tree = trafilatura.load_html(decoded.text)
     if tree is None:
         raise InputError(f"{source} is not an HTML page", article_id=article_id)
     language = tree.get("lang") or None
-    page = trafilatura.bare_extraction(
-        tree,
-        with_metadata=True,
-        include_comments=False,
-        # only dates the markup states; a guess from the body would be an event's date
-        date_extraction_params={"extensive_search": False, "original_date": True},
-    )
+    try:
+        page = trafilatura.bare_extraction(
+            tree,
+            with_metadata=True,
+            include_comments=False,
+            # only dates the markup states; a guess from the body would be an event's date
+            date_extraction_params={"extensive_search": False, "original_date": True},
+        )
+    except Exception as error:  # a parser failing on one odd page must not end the batch
+        message = f"{source}: the page could not be parsed ({type(error).__name__}: {error})"
+        raise InputError(message, article_id=article_id) from None
     text = getattr(page, "text", None)
     if not text or not text.strip():
         raise InputError(f"{source}: no main text found in the page", article_id=article_id)
