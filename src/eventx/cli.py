@@ -267,7 +267,7 @@ def _print_summary(summary: RunSummary, output: Path | None) -> None:
 )
 @click.option("--no-errors", is_flag=True, help="Leave out the rows of failed articles.")
 def convert(results: Path, output: Path, table_format: str | None, no_errors: bool) -> None:
-    """Turn an `extract` output (JSONL) into a table: one row per event and per claim.
+    """Turn an `extract` output (JSONL) into a table: a row per event, claim, failed article.
 
     Exits 1 when some lines of RESULTS are not extraction results (they are skipped).
     """
