@@ -38,7 +38,6 @@ from eventx.models import (
     Actor,
     AidDelivery,
     Claim,
-    DiplomaticProtest,
     Event,
     Evidence,
     ExtractionResult,
@@ -276,7 +275,6 @@ def _actors(event: Event) -> list[Actor]:
         return [*event.participants, *([event.host] if event.host else [])]
     if isinstance(event, AidDelivery):
         return [event.donor, event.recipient]
-    assert isinstance(event, DiplomaticProtest)
     official = [event.summoned_official] if event.summoned_official else []
     return [event.protester, event.target, *official]
 
