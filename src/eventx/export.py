@@ -78,7 +78,7 @@ COLUMNS = _columns(
     ("date_precision", "string", "day, month, year, or unknown."),
     ("location", "string", "Where the event took place (English name when known)."),
     ("location_country", "string", "ISO3 code of the event's location."),
-    ("countries", "strings", "Every ISO3 code in the record (actors and location), sorted."),
+    ("countries", "strings", "ISO3 codes in the record: event actors and location, or speaker."),
     ("participants", "strings", "Meeting participants."),
     ("participant_countries", "strings", "ISO3 codes of the participants, first-seen order."),
     ("meeting_format", "string", "bilateral, multilateral, summit, phone, or visit."),
