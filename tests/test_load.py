@@ -196,6 +196,23 @@ def test_directories_are_walked_recursively_in_name_order(tmp_path: Path) -> Non
     assert ids == ["2025/04/kyiv", "2025/04/page", "j1", "b"]
 
 
+def test_directory_files_are_read_only_when_their_turn_comes(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.txt").write_text(f"Artikel {name}.", encoding="utf-8")
+    articles = iter_articles([tmp_path])
+    first = next(articles)
+    (tmp_path / "b.txt").unlink()
+    (tmp_path / "c.txt").write_text("Später geschrieben.", encoding="utf-8")
+    second, third = list(articles)
+    assert isinstance(first, Article)
+    assert first.text == "Artikel a."
+    assert isinstance(second, InputError)
+    assert "cannot read" in str(second)
+    assert "No such file or directory" in str(second)
+    assert isinstance(third, Article)
+    assert third.text == "Später geschrieben."
+
+
 def test_globs_are_expanded_by_eventx(tmp_path: Path) -> None:
     (tmp_path / "data" / "a").mkdir(parents=True)
     (tmp_path / "data" / "b").mkdir()
