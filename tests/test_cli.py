@@ -60,7 +60,7 @@ def test_a_bad_article_is_recorded_and_the_batch_goes_on(tmp_path: Path) -> None
     inputs.mkdir()
     shutil.copy(SEEDS / "002_2306dc31ba5326a4.txt", inputs)
     (inputs / "empty.txt").write_text("  \n")
-    (inputs / "latin1.txt").write_bytes("Caf\xe9 in M\xfcnchen".encode("latin-1"))
+    (inputs / "binary.txt").write_bytes(b"\x7fELF\x02\x01\x00\x00\x00")
     output = tmp_path / "out.jsonl"
     outcome = _run("extract", str(inputs), "--replay", str(SEED_CASSETTES), "-o", str(output))
     assert outcome.exit_code == EXIT_FAILED_ARTICLES
@@ -70,7 +70,7 @@ def test_a_bad_article_is_recorded_and_the_batch_goes_on(tmp_path: Path) -> None
     assert results["002_2306dc31ba5326a4"]["error"] is None
     assert results["empty"]["error"]["category"] == "input"
     assert "is empty" in results["empty"]["error"]["message"]
-    assert "not valid UTF-8" in results["latin1"]["error"]["message"]
+    assert "contains NUL bytes" in results["binary"]["error"]["message"]
     assert "FAILED (input)" in outcome.output
 
 

@@ -3,7 +3,8 @@
 Examples are executed offline from a scratch copy of the seeds, the gold file and
 the seed cassettes: each page's ```python blocks run in order in one namespace, and
 each `$ eventx ...` line of a ```console block (`eventx ...` line of a ```bash block)
-runs as a command and must exit 0. A block preceded by `<!-- docs-test: skip -->`
+runs as a command and must exit 0, and each statement of a ```sql block must return
+rows in DuckDB. A block preceded by `<!-- docs-test: skip -->`
 (examples that need a live endpoint or a key) is not run; an eventx command that
 could not run as written (an environment-variable prefix, a pipe) must be in one.
 """
@@ -29,7 +30,7 @@ FENCE = re.compile(
     r"(?P<marker><!-- docs-test: skip -->\n)?```(?P<lang>\w+)\n(?P<body>.*?)```", re.S
 )
 # Pages written together with their features; index.md links to them ahead of time.
-RUN = ("python", "console", "bash")
+RUN = ("python", "console", "bash", "sql")
 PLANNED = {"codes.md", "normalization.md", "fusion.md", "benchmarks.md"}
 
 
@@ -99,8 +100,19 @@ def test_examples_run(page: Path, sandbox: Path) -> None:
     for lang, body in _blocks(page):
         if lang in ("console", "bash"):
             _run_commands(lang, body, sandbox)
+        elif lang == "sql":
+            _run_sql(body)
         else:
             exec(compile(body, f"{page.name}", "exec"), namespace)
+
+
+def _run_sql(body: str) -> None:
+    """Each statement of a ```sql block, in DuckDB, must return rows."""
+    import duckdb
+
+    with duckdb.connect() as database:
+        for statement in filter(str.strip, body.split(";")):
+            assert database.execute(statement).fetchall(), statement
 
 
 def test_every_example_page_is_exercised() -> None:

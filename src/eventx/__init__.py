@@ -23,6 +23,7 @@ from eventx.errors import (
     UngroundedEvidenceError,
 )
 from eventx.evaluate import Evaluation, evaluate, load_predictions
+from eventx.export import ResultWriter, open_writer, read_results, result_rows, write_rows
 from eventx.extract import Extractor, extract
 from eventx.gold import GoldArticle, load_gold
 from eventx.ground import GroundingPolicy
@@ -85,6 +86,7 @@ __all__ = [
     "RefusalError",
     "ReplayError",
     "ResultWarning",
+    "ResultWriter",
     "Settings",
     "TransientFaultError",
     "TruncatedOutputError",
@@ -99,6 +101,10 @@ __all__ = [
     "load_article",
     "load_gold",
     "load_predictions",
+    "open_writer",
+    "read_results",
     "render_report",
+    "result_rows",
     "split_into_chunks",
+    "write_rows",
 ]

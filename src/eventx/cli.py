@@ -30,6 +30,7 @@ from eventx.console import RunProgress, print_estimate, print_summary
 from eventx.contract import stale_schemas, write_schemas
 from eventx.errors import ConfigurationError, InputError
 from eventx.evaluate import evaluate, format_table, load_predictions
+from eventx.export import open_writer, read_results
 from eventx.extract import Extractor
 from eventx.gold import load_gold
 from eventx.ground import GroundingPolicy
@@ -157,7 +158,7 @@ def extract(
     record: Path | None,
     **settings: Any,
 ) -> None:
-    """Extract events and claims from articles (.txt files, directories, .jsonl).
+    """Extract events and claims from articles: files, directories, globs, - for stdin.
 
     Results are written as they arrive, one JSONL line per article, failed articles
     included. Progress is kept in a run store, so running the same command again
@@ -444,3 +445,42 @@ def report(results: Path, output: Path, articles: tuple[Path, ...], title: str) 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render_report(loaded, texts, title=title), encoding="utf-8")
     click.echo(f"wrote {output} ({len(loaded)} articles)", err=True)
+
+
+@main.command()
+@click.argument("results", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Table file to write (.csv or .parquet).",
+)
+@click.option(
+    "--format",
+    "table_format",
+    type=click.Choice(["csv", "parquet"]),
+    default=None,
+    help="Table format.  [default: from the output's suffix]",
+)
+@click.option("--no-errors", is_flag=True, help="Leave out the rows of failed articles.")
+def convert(results: Path, output: Path, table_format: str | None, no_errors: bool) -> None:
+    """Turn an `extract` output (JSONL) into a table: a row per event, claim, failed article.
+
+    Exits 1 when some lines of RESULTS are not extraction results (they are skipped).
+    """
+    try:
+        writer = open_writer(output, table_format, include_errors=not no_errors)
+    except ConfigurationError as error:
+        raise click.UsageError(str(error)) from None
+    skipped = 0
+    with writer:
+        for item in read_results(results):
+            if isinstance(item, InputError):
+                click.echo(f"skipped {item}", err=True)
+                skipped += 1
+            else:
+                writer.write(item)
+    click.echo(f"{writer.results} results, {writer.rows} rows: {output}", err=True)
+    if skipped:
+        sys.exit(EXIT_FAILED_ARTICLES)

@@ -458,6 +458,7 @@ class Extractor:
             language=prepared.language,
             language_source=prepared.language_source,
             published_at=article.published_at,
+            encoding=article.encoding,
             cleaning=prepared.cleaning,
             chunks=len(prepared.parts),
             usage=call.usage,

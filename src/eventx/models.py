@@ -404,6 +404,10 @@ class Article(_Model):
     language: str | None = Field(default=None, description="BCP 47 language tag, when known.")
     published_at: date | None = Field(default=None, description="Publication date, when known.")
     source: str | None = Field(default=None, description="File or feed the article came from.")
+    encoding: str | None = Field(
+        default=None,
+        description="Character encoding the text was decoded from (a Python codec name).",
+    )
 
 
 class Usage(_Model):
@@ -483,6 +487,9 @@ class ExtractionResult(_Model):
         default=None, description="Whether the language was given with the article or detected."
     )
     published_at: date | None = None
+    encoding: str | None = Field(
+        default=None, description="Character encoding the article was decoded from."
+    )
     extraction: ArticleExtraction | None = None
     warnings: list[ResultWarning] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
