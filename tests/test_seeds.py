@@ -137,4 +137,4 @@ def test_the_summary_reports_counts_and_tokens(tmp_path: Path) -> None:
     assert "articles:  5 (5 ok, 0 failed)" in outcome.output
     assert "claims:    22" in outcome.output
     assert "tokens:" in outcome.output
-    assert json.loads((tmp_path / "o.jsonl").read_text().splitlines()[0])["schema_version"] == "1.0"
+    assert json.loads((tmp_path / "o.jsonl").read_text().splitlines()[0])["schema_version"] == "1.1"

@@ -39,6 +39,7 @@ from eventx.ground import (
     reask_message,
 )
 from eventx.models import Article, ArticleExtraction, ExtractionResult, Usage, clear_read_only
+from eventx.normalize import normalize_extraction
 from eventx.pricing import estimate_cost
 from eventx.prompt import build_messages, model_facing_schema, prompt_hash
 from eventx.replay import is_replay_miss
@@ -293,7 +294,9 @@ class Extractor:
     # -- results ------------------------------------------------------------------
 
     def _succeeded(self, call: _Call, answer: ModelAnswer, on_error: OnError) -> ExtractionResult:
-        extraction = ArticleExtraction(events=answer.events, claims=answer.claims)
+        extraction = ArticleExtraction(
+            events=answer.events, claims=answer.claims, dateline=answer.dateline
+        )
         policy = self.settings.grounding
         if call.ungrounded and policy is GroundingPolicy.FAIL:
             error = errors.UngroundedEvidenceError(
@@ -305,6 +308,7 @@ class Extractor:
             if policy is GroundingPolicy.KEEP
             else drop_ungrounded(extraction)
         )
+        warnings += normalize_extraction(extraction, call.article, language=call.article.language)
         return self._result(call, extraction=extraction, warnings=warnings)
 
     def _failed(self, call: _Call, exc: Exception, on_error: OnError) -> ExtractionResult:
