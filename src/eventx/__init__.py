@@ -7,6 +7,8 @@
 
 from eventx._version import __version__
 from eventx.config import Mode, Settings
+from eventx.countries import resolve_country
+from eventx.dates import resolve_date
 from eventx.errors import (
     ApiError,
     ConfigurationError,
@@ -21,6 +23,7 @@ from eventx.errors import (
     UngroundedEvidenceError,
 )
 from eventx.extract import Extractor, extract
+from eventx.fuse import fuse, read_results
 from eventx.ground import GroundingPolicy
 from eventx.load import iter_articles, load_article
 from eventx.models import (
@@ -32,16 +35,20 @@ from eventx.models import (
     ArticleExtraction,
     Claim,
     DateRef,
+    DateRule,
     DiplomaticProtest,
     ErrorRecord,
     Event,
     Evidence,
     ExtractionResult,
+    FusedEvent,
+    FusedSource,
     MeetingEvent,
     Place,
     ResultWarning,
     Usage,
 )
+from eventx.normalize import normalize_extraction
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -54,6 +61,7 @@ __all__ = [
     "Claim",
     "ConfigurationError",
     "DateRef",
+    "DateRule",
     "DiplomaticProtest",
     "ErrorRecord",
     "Event",
@@ -62,6 +70,8 @@ __all__ = [
     "ExtractionError",
     "ExtractionResult",
     "Extractor",
+    "FusedEvent",
+    "FusedSource",
     "GroundingPolicy",
     "InputError",
     "InvalidOutputError",
@@ -78,6 +88,11 @@ __all__ = [
     "Usage",
     "__version__",
     "extract",
+    "fuse",
     "iter_articles",
     "load_article",
+    "normalize_extraction",
+    "read_results",
+    "resolve_country",
+    "resolve_date",
 ]

@@ -20,8 +20,10 @@ from eventx import __version__
 from eventx.batch import RunSummary, extract_all
 from eventx.config import Mode
 from eventx.contract import stale_schemas, write_schemas
-from eventx.errors import ConfigurationError
+from eventx.errors import ConfigurationError, InputError
 from eventx.extract import Extractor
+from eventx.fuse import fuse as fuse_results
+from eventx.fuse import read_results
 from eventx.ground import GroundingPolicy
 from eventx.load import iter_articles
 from eventx.models import ExtractionResult
@@ -246,3 +248,32 @@ def _print_summary(summary: RunSummary, output: Path | None) -> None:
     if output is not None:
         lines.append(f"output:    {output}")
     click.echo("\n".join(lines), err=True)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="JSONL file to write, one fused event per line.  [default: stdout]",
+)
+def fuse(inputs: tuple[Path, ...], output: Path | None) -> None:
+    """Merge the event records of `eventx extract` outputs into one record per real-world
+    event, listing every article that reports it."""
+    try:
+        results = [result for path in inputs for result in read_results(path)]
+    except InputError as error:
+        raise click.UsageError(str(error)) from None
+    fused = fuse_results(results)
+    with _open_output(output) as sink:
+        for event in fused:
+            sink.write(event.model_dump_json() + "\n")
+    records = sum(len(event.sources) for event in fused)
+    shared = sum(1 for event in fused if len({s.article_id for s in event.sources}) > 1)
+    click.echo(
+        f"records:   {records} from {len(results)} results\n"
+        f"fused:     {len(fused)} events ({shared} reported by several articles)",
+        err=True,
+    )
