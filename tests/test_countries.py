@@ -24,6 +24,7 @@ from eventx.countries import (
         ("der Ukraine", "de", "UKR"),
         ("Nordkorea", "de", "PRK"),
         ("the United States", "en", "USA"),
+        ("Iran's", "en", "IRN"),
         # Ukrainian: nominative from CLDR, other cases by stripping the ending
         ("Японія", "uk", "JPN"),
         ("Японії", None, "JPN"),

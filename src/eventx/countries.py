@@ -9,7 +9,7 @@ Sources, in the order they are tried (see docs/normalization.md):
    languages counts only when the article's language or English settles it);
    pycountry's English names (official and common) join the English list.
 3. Inflected forms, by rule against those same CLDR names, never by guessing:
-   a Latin-script name plus a genitive ``-s``/``-es`` (Japans, Russlands), and
+   a Latin-script name plus a genitive ``-s``/``-es``/``'s`` (Japans, Russlands), and
    Cyrillic names compared word by word after a case ending is stripped
    (Японії, Японію → Японія; Литві → Литва; России → Россия). A stem that two
    countries share resolves to nothing.
@@ -151,7 +151,7 @@ def _exact(key: str, language: str | None, aliases: dict[str, str]) -> str | Non
 def _genitive(key: str, language: str | None, aliases: dict[str, str]) -> str | None:
     if _CYRILLIC.search(key):
         return None
-    for suffix in ("es", "s"):
+    for suffix in ("'s", "es", "s"):
         if key.endswith(suffix) and len(key) - len(suffix) >= _MIN_STEM:
             found = _exact(key[: -len(suffix)], language, aliases)
             if found is not None:
