@@ -140,4 +140,10 @@ def test_places_that_are_countries_or_capitals() -> None:
     nowhere = Place(name="Hauptquartier der NATO", country="XXX")
     normalize_place(nowhere, "de", warnings, "e2")
     assert nowhere.country is None
-    assert [w.code for w in warnings] == ["invalid_country_code"]
+    finland = Place(name="Finnland", country="FRA")
+    normalize_place(finland, "de", warnings, "e3")
+    assert (finland.country, finland.canonical_name) == ("FIN", "Finland")
+    assert [(w.code, w.record_id) for w in warnings] == [
+        ("invalid_country_code", "e2"),
+        ("country_corrected", "e3"),
+    ]

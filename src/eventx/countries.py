@@ -162,8 +162,9 @@ def _genitive(key: str, language: str | None, aliases: dict[str, str]) -> str | 
 def _cyrillic(key: str, aliases: dict[str, str]) -> str | None:
     if not _CYRILLIC.search(key):
         return None
-    codes = set(_cyrillic_stem_index().get(_stems(key), set()))
-    codes.update(code for name, code in aliases.items() if _stems(name) == _stems(key))
+    stems = _stems(key)
+    codes = set(_cyrillic_stem_index().get(stems, set()))
+    codes.update(_alias_stems(tuple(aliases.items())).get(stems, set()))
     return next(iter(codes)) if len(codes) == 1 else None
 
 
@@ -239,6 +240,15 @@ def _cyrillic_stem_index() -> dict[tuple[str, ...], set[str]]:
     for key, codes in _all_locales_index().items():
         if _CYRILLIC.search(key):
             index.setdefault(_stems(key), set()).update(codes)
+    return index
+
+
+@cache
+def _alias_stems(aliases: tuple[tuple[str, str], ...]) -> dict[tuple[str, ...], set[str]]:
+    index: dict[tuple[str, ...], set[str]] = {}
+    for name, code in aliases:
+        if _CYRILLIC.search(name):
+            index.setdefault(_stems(name), set()).add(code)
     return index
 
 

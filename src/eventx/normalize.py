@@ -166,6 +166,12 @@ def normalize_place(
     place.country = _checked_code(place.country, f"place {place.name!r}", context, record_id)
     country = resolve_country(place.name, language, capitals=False)
     if country is not None:
+        if place.country is not None and place.country != country:
+            context.warn(
+                "country_corrected",
+                f"place {place.name!r} is {country}, not {place.country} as proposed",
+                record_id,
+            )
         place.country, place.canonical_name = country, english_name(country)
         return
     capital_of = resolve_country(place.name, language)
