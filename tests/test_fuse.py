@@ -160,7 +160,7 @@ def test_read_results_names_the_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     good = _result("a", _aid(100)).model_dump_json()
     path.write_text(good + "\n\n" + '{"article_id": 1}\n', encoding="utf-8")
-    with pytest.raises(InputError, match=r"events.jsonl:3"):
+    with pytest.raises(InputError, match=r"events.jsonl:3: not an eventx result \(article_id: "):
         list(read_results(path))
 
 

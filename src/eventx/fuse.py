@@ -88,7 +88,7 @@ class _Cluster:
         best: list[str] | None = None
         for member in self.members:
             try:
-                findings, anchored = compare(member.event, candidate.event)
+                findings, anchored = _compare(member.event, candidate.event)
             except _IncompatibleError:
                 return None
             if anchored and (best is None or len(findings) > len(best)):
@@ -129,11 +129,13 @@ def read_results(path: Path | str) -> Iterator[ExtractionResult]:
         try:
             yield ExtractionResult.model_validate_json(line)
         except ValidationError as error:
-            message = f"{path}:{number}: not an eventx result ({error.error_count()} errors)"
+            first = error.errors()[0]
+            where = ".".join(map(str, first["loc"])) or "line"
+            message = f"{path}:{number}: not an eventx result ({where}: {first['msg']})"
             raise InputError(message, article_id=f"{path}:{number}") from None
 
 
-def compare(first: Event, second: Event) -> tuple[list[str], bool]:
+def _compare(first: Event, second: Event) -> tuple[list[str], bool]:
     """Compare two event records: the findings that tie them and whether any of them is
     an anchor. Raises ``_IncompatibleError`` when they cannot be the same event."""
     if first.type != second.type or _plover(first) != _plover(second):
@@ -176,11 +178,10 @@ def _date_parts(ref: DateRef | None) -> tuple[int | None, int | None, int | None
     """(year, month, day) of a partial ISO value, None where unknown; None if no value."""
     if ref is None or not ref.value:
         return None
+    parts: list[int | None] = [int(part) for part in ref.value.lstrip("-").split("-")]
     if ref.value.startswith("--"):
-        month_day = [int(part) for part in ref.value[2:].split("-")]
-        return (None, month_day[0], month_day[1] if len(month_day) > 1 else None)
-    parts = [int(part) for part in ref.value.split("-")]
-    parts += [None] * (3 - len(parts))  # type: ignore[list-item]
+        parts.insert(0, None)
+    parts += [None] * (3 - len(parts))
     return (parts[0], parts[1], parts[2])
 
 
