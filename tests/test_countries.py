@@ -83,6 +83,17 @@ def test_a_country_mentioned_in_a_longer_name_is_found_only_when_it_is_the_only_
     assert find_country_mention("Ministry of Foreign Affairs of Russia", "en") == "RUS"
     assert find_country_mention("Japan–Russia commission", "en") is None
     assert find_country_mention("Verteidigungsministerium", "de") is None
+    assert (
+        find_country_mention("Ministry of Foreign Affairs of the Democratic Republic of the Congo")
+        == "COD"
+    )
+
+
+def test_short_words_are_mentions_only_in_the_articles_language() -> None:
+    assert find_country_mention("Bộ Ngoại giao Nga", "vi") == "RUS"
+    assert find_country_mention("Bộ Ngoại giao Nga") is None
+    assert find_country_mention("Công ty Anh Minh", "vi") is None  # 'Anh' is also a name
+    assert find_country_mention("Friends of us", "en") is None
 
 
 def test_iso3_codes_and_english_names() -> None:

@@ -50,6 +50,9 @@ _CYRILLIC_ENDINGS = tuple(
     )
 )  # fmt: skip
 _MIN_STEM = 3
+_MAX_MENTION_WORDS = 6
+MIN_MENTION_LENGTH = 4
+"""Shorter words ('Anh', 'US', 'Mỹ') are country mentions only in the article's language."""
 
 
 @dataclass(frozen=True)
@@ -106,16 +109,24 @@ def resolve_country(name: str, language: str | None = None, *, capitals: bool = 
 
 def find_country_mention(text: str, language: str | None = None) -> str | None:
     """The one country a longer name mentions ('Міністерство оборони Японії' → JPN), or
-    ``None`` when it mentions none or several. Only the article's language, English,
-    the alias table and Cyrillic case forms are consulted, never all CLDR locales."""
+    ``None`` when it mentions none or several.
+
+    Word sequences are matched longest first, so 'Democratic Republic of the Congo'
+    is not also read as 'Congo'. Only the article's language, English, the alias table
+    and Cyrillic case forms are consulted, never all CLDR locales; a word shorter than
+    :data:`MIN_MENTION_LENGTH` counts only as a name in the article's own language
+    (Vietnamese 'Nga' in a Vietnamese article, not the alias 'Anh' in any text)."""
     words = name_key(text).split(" ")
+    taken = [False] * len(words)
     found: set[str] = set()
-    for size in (3, 2, 1):
+    for size in range(min(_MAX_MENTION_WORDS, len(words)), 0, -1):
         for start in range(len(words) - size + 1):
-            key = " ".join(words[start : start + size])
-            code = _mention(key, language)
+            if any(taken[start : start + size]):
+                continue
+            code = _mention(" ".join(words[start : start + size]), language)
             if code is not None:
                 found.add(code)
+                taken[start : start + size] = [True] * size
     return next(iter(found)) if len(found) == 1 else None
 
 
@@ -128,6 +139,9 @@ def resolve_igo(name: str) -> Igo | None:
 
 
 def _mention(key: str, language: str | None) -> str | None:
+    if len(key) < MIN_MENTION_LENGTH:
+        codes = _locale_index(_base_language(language)).get(key, set())
+        return next(iter(codes)) if len(codes) == 1 else None
     if key in _aliases():
         return _aliases()[key]
     for index in (_locale_index(_base_language(language)), _locale_index("en")):
