@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pycountry
 import pytest
+from babel import Locale
 
 from eventx.countries import (
     english_name,
@@ -128,3 +130,13 @@ def test_igos_get_their_canonical_english_name(name: str, canonical: str) -> Non
 def test_a_name_containing_an_igo_is_not_the_igo() -> None:
     assert resolve_igo("NATO-Verteidigungsminister") is None
     assert resolve_igo("Japan") is None
+
+
+@pytest.mark.parametrize("language", ["en", "de", "uk", "ru", "vi"])
+def test_every_cldr_name_of_a_language_resolves_to_its_own_country(language: str) -> None:
+    territories = Locale(language).territories
+    alpha3 = {country.alpha_2: country.alpha_3 for country in pycountry.countries}
+    names = {name: alpha3[code] for code, name in territories.items() if code in alpha3}
+    assert len(names) == 249
+    wrong = {name: resolve_country(name, language) for name in names}
+    assert {name: code for name, code in wrong.items() if code != names[name]} == {}
