@@ -53,6 +53,7 @@ def test_the_dateline_anchors_dates_without_a_year() -> None:
 def test_published_at_wins_over_the_dateline() -> None:
     extraction, _ = _normalized(_extraction(), published_at=date(2026, 1, 5))
     assert extraction.events[0].date.value == "2025-04-09"  # the April before 2026-01-05
+    assert extraction.dateline.value == "2025-04-10"  # still checked and resolved
     extraction, _ = _normalized(_extraction(status="planned"), published_at=date(2026, 1, 5))
     assert extraction.events[0].date.value == "2026-04-09"  # planned: the April after
 
@@ -147,3 +148,13 @@ def test_places_that_are_countries_or_capitals() -> None:
         ("invalid_country_code", "e2"),
         ("country_corrected", "e3"),
     ]
+
+
+def test_normalizing_twice_changes_nothing_more() -> None:
+    extraction = _extraction()
+    extraction.events[0].participants[0].country = "NGA"
+    once, warnings = _normalized(extraction, language="vi")
+    snapshot = once.model_dump()
+    twice, more = _normalized(once, language="vi")
+    assert twice.model_dump() == snapshot
+    assert (len(warnings), more) == (1, [])

@@ -164,9 +164,13 @@ def _dateparser(
     return _Parsed(data.date_obj.date(), precision)
 
 
-def resolve_dateline(text: str, language: str | None = None) -> date | None:
-    """The publication date a dateline states, when it states a full day with its year."""
-    ref = resolve_date(text, language=language)
+def publication_day(ref: DateRef) -> date | None:
+    """The day a resolved dateline states, when it states a full day with its year."""
     if ref.rule is DateRule.EXPLICIT and ref.precision is DatePrecision.DAY and ref.value:
         return date.fromisoformat(ref.value)
     return None
+
+
+def resolve_dateline(text: str, language: str | None = None) -> date | None:
+    """The publication date a dateline states, when it states a full day with its year."""
+    return publication_day(resolve_date(text, language=language))

@@ -28,7 +28,7 @@ from eventx.countries import (
     resolve_country,
     resolve_igo,
 )
-from eventx.dates import Direction, resolve_date, resolve_dateline
+from eventx.dates import Direction, publication_day, resolve_date
 from eventx.models import (
     Actor,
     ActorKind,
@@ -63,7 +63,8 @@ def normalize_extraction(
     ``language`` is the article's BCP 47 language when known (detected or given).
     """
     context = _Context(language=language)
-    context.published = article.published_at or _dateline(extraction, article, context)
+    stated = _dateline(extraction, article, context)  # checked and resolved in any case
+    context.published = article.published_at or stated
     for event in extraction.events:
         _normalize_event(event, context)
     for claim in extraction.claims:
@@ -85,7 +86,7 @@ def _dateline(extraction: ArticleExtraction, article: Article, context: _Context
         extraction.dateline = None
         return None
     extraction.dateline = resolve_date(dateline.text, language=context.language)
-    return resolve_dateline(dateline.text, context.language)
+    return publication_day(extraction.dateline)
 
 
 def _normalize_event(event: Event, context: _Context) -> None:
