@@ -23,7 +23,8 @@ from pydantic import BaseModel
 
 from eventx.cli import main
 from eventx.contract import PUBLIC_MODELS, schema_of
-from eventx.evaluate import evaluate, format_table, load_predictions
+from eventx.evaluate import evaluate, format_table
+from eventx.export import load_results
 from eventx.gold import GoldArticle, load_gold
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,7 +187,7 @@ def evaluation_block() -> str:
         )
         if outcome.exit_code != 0:
             raise RuntimeError(outcome.output)
-        evaluation = evaluate(load_gold(ROOT / "gold/seeds.yaml"), load_predictions(output))
+        evaluation = evaluate(load_gold(ROOT / "gold/seeds.yaml"), load_results(output))
     commands = "\n".join(f"$ {command}" for command in EVAL_COMMANDS)
     return f"```console\n{commands}\n{format_table(evaluation)}\n```"
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from eventx import ExtractionResult, open_writer, read_results, result_rows, write_rows
 from eventx.cli import EXIT_FAILED_ARTICLES, EXIT_USAGE, main
 from eventx.export import COLUMN_NAMES, COLUMNS, ParquetResultWriter, parquet_schema
-from eventx.models import ErrorCategory, ErrorRecord
+from eventx.models import SCHEMA_VERSION, ErrorCategory, ErrorRecord
 from tests.conftest import ROOT, SEED_CASSETTES, SEEDS
 
 AID_ARTICLE = "004_8ea74db2dcd210fd"
@@ -107,7 +107,7 @@ def test_parquet_has_the_fixed_schema_and_native_lists(seed_output: Path, tmp_pa
     assert read.schema.equals(parquet_schema())
     assert read.schema.field("countries").type == pa.list_(pa.string())
     assert read.schema.field("quote_start").type == pa.int64()
-    assert read.schema.metadata[b"schema_version"] == b"1.0"
+    assert read.schema.metadata[b"schema_version"] == SCHEMA_VERSION.encode()
     rows = read.to_pylist()
     aid = _aid_row(rows)
     assert aid["item_quantities"] == [100.0, 30000.0]

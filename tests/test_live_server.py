@@ -110,12 +110,15 @@ def test_values_the_model_sends_for_read_only_fields_are_discarded(
         **payload,
         "events": [
             {**payload["events"][0], "cameo": "999", "plover": {"event": "FORGED"},
+             "date": {"text": "Am 3. März", "value": "1999-01-01", "rule": "explicit"},
              "evidence": [{"quote": "Am 3. März trafen sich", "start": 0, "end": 5}]}
         ],
     }  # fmt: skip
     server.script(llm.answer(forged))
     event = extractors(server, sleeps).extract(ARTICLE).extraction.events[0]
-    assert (event.cameo, event.plover) == (None, None)
+    # eventx's own values replace the forged ones
+    assert (event.cameo, event.plover.event) == ("043", "CONSULT")
+    assert (event.date.value, event.date.rule) == ("--03-03", "year_unknown")
     evidence = event.evidence[0]
     assert ARTICLE.text[evidence.start : evidence.end] == "Am 3. März trafen sich"
     assert evidence.start > 5

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from eventx.cli import main
-from eventx.evaluate import load_predictions
+from eventx.export import load_results
 from eventx.models import (
     Actor,
     ArticleExtraction,
@@ -69,7 +69,7 @@ def _failed_result() -> ExtractionResult:
 
 @pytest.fixture
 def results(seed_predictions: Path) -> list[ExtractionResult]:
-    return [*load_predictions(seed_predictions), _hostile_result(), _failed_result()]
+    return [*load_results(seed_predictions), _hostile_result(), _failed_result()]
 
 
 @pytest.fixture

@@ -12,8 +12,10 @@ from click.testing import CliRunner
 from rapidfuzz import fuzz
 
 from eventx.cli import main
+from eventx.countries import is_iso3
+from eventx.fuse import fuse
 from eventx.ground import DEFAULT_FUZZY_THRESHOLD, _fold
-from eventx.models import ExtractionResult
+from eventx.models import SCHEMA_VERSION, ExtractionResult
 from tests.conftest import SEED_CASSETTES, SEEDS
 
 # Where each seed's article body starts and ends; everything outside is page junk.
@@ -109,10 +111,81 @@ def test_the_seeds_meetings_aid_and_protest_are_all_there(results) -> None:
 
 
 def test_dates_are_resolved_only_as_far_as_the_text_allows(results) -> None:
+    # seed 003 states its own date (10/04/2025), so "9. April" gets its year from it
+    assert results["003_690e5601b5893f43"].extraction.dateline.value == "2025-04-10"
     ishiba_rutte = _events(results, "003_690e5601b5893f43", "meeting")[0]
-    assert ishiba_rutte.date.value == "2025-04-09"
+    assert (ishiba_rutte.date.value, ishiba_rutte.date.rule) == ("2025-04-09", "publication_year")
+    # seed 002 states no date of its own: "12. September" keeps an unknown year
     kihara = _events(results, "002_2306dc31ba5326a4", "meeting")[0]
-    assert kihara.date.value == "--09-12"
+    assert (kihara.date.value, kihara.date.precision) == ("--09-12", "day")
+    assert kihara.date.rule == "year_unknown"
+    summit = _events(results, "004_8ea74db2dcd210fd", "meeting")[0]
+    assert (summit.date.text, summit.date.value, summit.date.precision) == (
+        "в липні",
+        "--07",
+        "month",
+    )
+
+
+def _actors(event: Any) -> list[Any]:
+    names = ("participants", "host", "donor", "recipient", "protester", "target")
+    found = []
+    for name in names:
+        value = getattr(event, name, None)
+        found.extend(value if isinstance(value, list) else [value] if value else [])
+    return found
+
+
+def test_every_state_and_government_actor_has_an_iso3_code(results) -> None:
+    actors = [
+        actor
+        for result in results.values()
+        for record in [*result.extraction.events, *result.extraction.claims]
+        for actor in (_actors(record) if hasattr(record, "type") else [record.speaker])
+    ]
+    governing = [actor for actor in actors if actor.kind in ("state", "government")]
+    assert len(governing) >= 10
+    for actor in governing:
+        assert is_iso3(actor.country), actor
+    states = {actor.name: actor.canonical_name for actor in actors if actor.kind == "state"}
+    assert states == {"Tokio": "Japan", "Japan": "Japan"}
+    kyiv = _events(results, "000_6d0568a9ee7619e7", "aid_delivery")[1].recipient
+    assert (kyiv.name, kyiv.country, kyiv.canonical_name) == ("Kiew", "UKR", "Ukraine")
+    igos = {actor.canonical_name for actor in actors if actor.kind == "igo"}
+    assert "NATO" in igos
+    assert all(actor.country is None for actor in actors if actor.kind == "igo")
+
+
+def test_every_event_and_claim_has_its_codes(results) -> None:
+    codes = {}
+    for article_id, result in results.items():
+        for event in result.extraction.events:
+            assert event.plover is not None, (article_id, event.id)
+            assert event.cameo, (article_id, event.id)
+            codes[article_id[:3], event.id] = (event.plover.event, event.plover.mode, event.cameo)
+        for claim in result.extraction.claims:
+            assert claim.cameo is not None, claim.id
+            assert claim.cameo.startswith("01"), claim.id
+    assert codes["000", "e2"] == ("AGREE", None, "0332")  # pledged vehicles
+    assert codes["000", "e3"] == ("AID", "military", "072")
+    assert codes["000", "e4"] == ("ACCUSE", "disapprove", "114")  # ambassador summoned
+    assert codes["003", "e1"] == ("CONSULT", "visit", "043")  # Ishiba hosts Rutte
+    assert codes["004", "e1"] == ("AGREE", None, "036")  # announced summit attendance
+    kishida = next(c for c in results["004_8ea74db2dcd210fd"].extraction.claims if c.id == "c1")
+    assert kishida.cameo == "016"  # a denial
+
+
+def test_the_delivery_reported_in_german_and_ukrainian_is_fused_into_one_event(results) -> None:
+    fused = fuse(results.values())
+    assert sum(len(event.sources) for event in fused) == 11
+    shared = [event for event in fused if len({s.article_id for s in event.sources}) > 1]
+    assert len(shared) == 1
+    assert [(s.article_id[:3], s.record_id) for s in shared[0].sources] == [
+        ("000", "e3"),
+        ("004", "e3"),
+    ]
+    assert shared[0].parties == ["JPN", "UKR"]
+    assert "quantity 100 ≈ 100 (equipment/vehicles)" in shared[0].sources[1].joined_by
 
 
 def test_the_ukrainian_aid_delivery_lists_its_items(results) -> None:
@@ -138,7 +211,8 @@ def test_the_summary_reports_counts_and_tokens(tmp_path: Path) -> None:
     assert re.search(r"articles +5 \(5 ok, 0 failed\)", outcome.output)
     assert re.search(r"claims +22\b", outcome.output)
     assert re.search(r"tokens +\d+ prompt \+ \d+ completion", outcome.output)
-    assert json.loads((tmp_path / "o.jsonl").read_text().splitlines()[0])["schema_version"] == "1.0"
+    first = json.loads((tmp_path / "o.jsonl").read_text().splitlines()[0])
+    assert first["schema_version"] == SCHEMA_VERSION
 
 
 def test_the_seeds_are_cleaned_and_their_languages_detected(results) -> None:

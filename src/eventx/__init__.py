@@ -9,6 +9,8 @@ from eventx._version import __version__
 from eventx.chunk import split_into_chunks
 from eventx.clean import CleanedText, OffsetMap, clean
 from eventx.config import Mode, Settings
+from eventx.countries import resolve_country
+from eventx.dates import resolve_date
 from eventx.errors import (
     ApiError,
     ConfigurationError,
@@ -22,9 +24,17 @@ from eventx.errors import (
     TruncatedOutputError,
     UngroundedEvidenceError,
 )
-from eventx.evaluate import Evaluation, evaluate, load_predictions
-from eventx.export import ResultWriter, open_writer, read_results, result_rows, write_rows
+from eventx.evaluate import Evaluation, evaluate
+from eventx.export import (
+    ResultWriter,
+    load_results,
+    open_writer,
+    read_results,
+    result_rows,
+    write_rows,
+)
 from eventx.extract import Extractor, extract
+from eventx.fuse import fuse
 from eventx.gold import GoldArticle, load_gold
 from eventx.ground import GroundingPolicy
 from eventx.language import detect_language
@@ -39,17 +49,21 @@ from eventx.models import (
     Claim,
     Cleaning,
     DateRef,
+    DateRule,
     DiplomaticProtest,
     ErrorRecord,
     Event,
     Evidence,
     ExtractionResult,
+    FusedEvent,
+    FusedSource,
     LanguageSource,
     MeetingEvent,
     Place,
     ResultWarning,
     Usage,
 )
+from eventx.normalize import normalize_extraction
 from eventx.report import render_report
 
 __all__ = [
@@ -65,6 +79,7 @@ __all__ = [
     "Cleaning",
     "ConfigurationError",
     "DateRef",
+    "DateRule",
     "DiplomaticProtest",
     "ErrorRecord",
     "Evaluation",
@@ -74,6 +89,8 @@ __all__ = [
     "ExtractionError",
     "ExtractionResult",
     "Extractor",
+    "FusedEvent",
+    "FusedSource",
     "GoldArticle",
     "GroundingPolicy",
     "InputError",
@@ -97,13 +114,17 @@ __all__ = [
     "detect_language",
     "evaluate",
     "extract",
+    "fuse",
     "iter_articles",
     "load_article",
     "load_gold",
-    "load_predictions",
+    "load_results",
+    "normalize_extraction",
     "open_writer",
     "read_results",
     "render_report",
+    "resolve_country",
+    "resolve_date",
     "result_rows",
     "split_into_chunks",
     "write_rows",

@@ -250,6 +250,7 @@ def merge_parts(parts: list[ArticleExtraction]) -> Merged:
             taken.add(id(same))
             _absorb(same, record)
             redirect[record.id] = same.id
+    merged.dateline = next((part.dateline for part in parts if part.dateline), None)
     _redirect_triggers(merged, redirect)
     return Merged(merged, redirect)
 

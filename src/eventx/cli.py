@@ -29,9 +29,10 @@ from eventx.config import Mode
 from eventx.console import RunProgress, print_estimate, print_summary
 from eventx.contract import stale_schemas, write_schemas
 from eventx.errors import ConfigurationError, InputError
-from eventx.evaluate import evaluate, format_table, load_predictions
-from eventx.export import open_writer, read_results
+from eventx.evaluate import evaluate, format_table
+from eventx.export import load_results, open_writer, read_results
 from eventx.extract import Extractor
+from eventx.fuse import fuse as fuse_results
 from eventx.gold import load_gold
 from eventx.ground import GroundingPolicy
 from eventx.load import iter_articles
@@ -402,7 +403,7 @@ def eval_command(
     """Measure predictions against gold annotations: P/R/F1, field accuracy, grounding, junk."""
     try:
         texts = article_texts(articles) if articles else None
-        evaluation = evaluate(load_gold(gold), load_predictions(pred), texts)
+        evaluation = evaluate(load_gold(gold), load_results(pred), texts)
     except InputError as error:
         where = f"article {error.article_id}: " if error.article_id else ""
         raise _InputProblem(f"{where}{error}") from None
@@ -435,7 +436,7 @@ def eval_command(
 def report(results: Path, output: Path, articles: tuple[Path, ...], title: str) -> None:
     """Write a self-contained HTML report: highlighted evidence, records, failures, summary."""
     try:
-        loaded = load_predictions(results)
+        loaded = load_results(results)
     except InputError as error:
         raise _InputProblem(str(error)) from None
     texts = article_texts(articles) if articles else source_texts(loaded)
@@ -484,3 +485,52 @@ def convert(results: Path, output: Path, table_format: str | None, no_errors: bo
     click.echo(f"{writer.results} results, {writer.rows} rows: {output}", err=True)
     if skipped:
         sys.exit(EXIT_FAILED_ARTICLES)
+
+
+def _print_summary(summary: RunSummary, output: Path | None) -> None:
+    by_type = ", ".join(f"{name} {count}" for name, count in sorted(summary.events.items()))
+    lines = [
+        f"articles:  {summary.articles} ({summary.articles - summary.failed} ok, "
+        f"{summary.failed} failed)",
+        f"events:    {sum(summary.events.values())}" + (f" ({by_type})" if by_type else ""),
+        f"claims:    {summary.claims}",
+        f"warnings:  {summary.warnings}",
+        f"requests:  {summary.requests}",
+        f"tokens:    {summary.prompt_tokens} prompt + {summary.completion_tokens} completion",
+    ]
+    if summary.cost_usd:
+        lines.append(f"cost:      ~${summary.cost_usd:.4f}")
+    if summary.failures:
+        lines.append("failures:  " + ", ".join(f"{k} {v}" for k, v in summary.failures.items()))
+    if output is not None:
+        lines.append(f"output:    {output}")
+    click.echo("\n".join(lines), err=True)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="JSONL file to write, one fused event per line.  [default: stdout]",
+)
+def fuse(inputs: tuple[Path, ...], output: Path | None) -> None:
+    """Merge the event records of `eventx extract` outputs into one record per real-world
+    event, listing every article that reports it."""
+    try:
+        results = [result for path in inputs for result in load_results(path)]
+    except InputError as error:
+        raise click.UsageError(str(error)) from None
+    fused = fuse_results(results)
+    with _open_output(output) as sink:
+        for event in fused:
+            sink.write(event.model_dump_json() + "\n")
+    records = sum(len(event.sources) for event in fused)
+    shared = sum(1 for event in fused if len({s.article_id for s in event.sources}) > 1)
+    click.echo(
+        f"records:   {records} from {len(results)} results\n"
+        f"fused:     {len(fused)} events ({shared} reported by several articles)",
+        err=True,
+    )

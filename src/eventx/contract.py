@@ -20,6 +20,7 @@ from eventx.models import (
     Claim,
     DiplomaticProtest,
     ExtractionResult,
+    FusedEvent,
     MeetingEvent,
 )
 
@@ -30,6 +31,7 @@ PUBLIC_MODELS: tuple[type[BaseModel], ...] = (
     Claim,
     DiplomaticProtest,
     ExtractionResult,
+    FusedEvent,
     MeetingEvent,
 )
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -24,15 +24,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 from scipy.optimize import linear_sum_assignment
 
-from eventx.errors import InputError
 from eventx.gold import GoldActor, GoldArticle, GoldClaim, GoldEvent, GoldItem, body_span
 from eventx.load import load_article
 from eventx.models import (
@@ -69,25 +67,6 @@ RecordKind = Literal["meeting", "aid_delivery", "diplomatic_protest", "claim"]
 # ---------------------------------------------------------------------------
 # Reading predictions
 # ---------------------------------------------------------------------------
-
-
-def load_predictions(path: Path | str) -> list[ExtractionResult]:
-    """Read an ``eventx extract`` output file (one ExtractionResult per line)."""
-    path = Path(path)
-    results = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise InputError(f"cannot read {path}: {error.strerror}") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            results.append(ExtractionResult.model_validate_json(line))
-        except ValidationError as error:
-            problem = error.errors()[0]["msg"]
-            raise InputError(f"{path}:{number}: not an eventx result ({problem})") from None
-    return results
 
 
 # ---------------------------------------------------------------------------

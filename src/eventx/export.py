@@ -76,6 +76,7 @@ COLUMNS = _columns(
     ("date_text", "string", "The date as the article writes it."),
     ("date_value", "string", "ISO date as far as known: 2025-04-09, 2025-04, 2025, --09-12."),
     ("date_precision", "string", "day, month, year, or unknown."),
+    ("date_rule", "string", "How the value was found: explicit, publication_year, relative, …"),
     ("location", "string", "Where the event took place (English name when known)."),
     ("location_country", "string", "ISO3 code of the event's location."),
     ("countries", "strings", "ISO3 codes in the record: event actors and location, or speaker."),
@@ -204,6 +205,7 @@ def _event_fields(event: Event) -> Row:
             "date_text": event.date.text,
             "date_value": event.date.value,
             "date_precision": event.date.precision.value,
+            "date_rule": event.date.rule.value if event.date.rule else None,
         }
     if event.location is not None:
         fields["location"] = event.location.canonical_name or event.location.name
@@ -303,10 +305,28 @@ def read_results(path: Path | str) -> Iterator[ExtractionResult | InputError]:
     """The results in an ``eventx extract`` output file, read line by line; a line that is
     not a valid result yields an :class:`InputError` naming the line."""
     path = Path(path)
-    with path.open("rb") as stream:
+    try:
+        stream = path.open("rb")
+    except OSError as error:
+        raise InputError(f"cannot read {path}: {error.strerror}", article_id=path.stem) from None
+    with stream:
         for number, line in enumerate(stream, start=1):
             if line.strip():
                 yield _parsed_result(line, f"{path}:{number}")
+
+
+def load_results(path: Path | str) -> list[ExtractionResult]:
+    """Every result in an ``eventx extract`` output file.
+
+    Raises:
+        InputError: naming the file and line of the first line that is not a result.
+    """
+    results = []
+    for item in read_results(path):
+        if isinstance(item, InputError):
+            raise item
+        results.append(item)
+    return results
 
 
 def _parsed_result(line: bytes, where: str) -> ExtractionResult | InputError:

@@ -48,6 +48,7 @@ from eventx.ground import (
     reask_message,
 )
 from eventx.models import Article, ArticleExtraction, ExtractionResult, Usage, clear_read_only
+from eventx.normalize import normalize_extraction
 from eventx.prepare import Part, PreparedArticle, prepare
 from eventx.pricing import estimate_cost
 from eventx.prompt import build_messages, model_facing_schema, prompt_hash
@@ -103,7 +104,9 @@ class _Call:
 
     def finish(self, part: Part, answer: ArticleExtraction) -> ArticleExtraction:
         """The part's records, ids numbered when there are several parts."""
-        extraction = ArticleExtraction(events=answer.events, claims=answer.claims)
+        extraction = ArticleExtraction(
+            events=answer.events, claims=answer.claims, dateline=answer.dateline
+        )
         missing = self.part_missing
         if part.label is not None:
             renamed = number_ids(extraction, part.chunk.number)
@@ -422,6 +425,8 @@ class Extractor:
             if policy is GroundingPolicy.KEEP
             else drop_ungrounded(extraction)
         )
+        language = call.prepared.language
+        warnings += normalize_extraction(extraction, call.article, language=language)
         return self._result(call, extraction=extraction, warnings=warnings)
 
     def _failed(self, call: _Call, exc: Exception, on_error: OnError) -> ExtractionResult:

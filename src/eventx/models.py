@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from eventx._version import __version__
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 """Version of the output contract; bumped whenever a field changes meaning."""
 
 READ_ONLY: dict[str, Any] = {"readOnly": True}
@@ -217,27 +217,46 @@ class Actor(_Model):
     )
 
 
-class DateRef(_Model):
-    """A date expression and its normalized value."""
+class DateRule(StrEnum):
+    """How eventx turned a date expression into its value (see docs/normalization.md)."""
 
-    text: str = Field(description="The date expression exactly as written, e.g. '12. September'.")
+    EXPLICIT = "explicit"
+    """The text states the date as far as its precision goes, year included."""
+    PUBLICATION_YEAR = "publication_year"
+    """Day and/or month from the text; the year from the publication date."""
+    RELATIVE = "relative"
+    """A relative expression ('yesterday', 'вчора') counted from the publication date."""
+    YEAR_UNKNOWN = "year_unknown"
+    """Day and/or month from the text; no publication date, so no year ('--09-12')."""
+    UNRESOLVED = "unresolved"
+    """Not understood, or relative with no publication date to count from: no value."""
+
+
+class DateRef(_Model):
+    """A date expression as written, and the value eventx resolved it to."""
+
+    text: str = Field(
+        description="The date expression exactly as written in the article, e.g. '12. September'."
+    )
     value: str | None = Field(
         default=None,
         pattern=PARTIAL_ISO_DATE,
         description=(
-            "ISO value as far as known: '2025-04-09', '2025-04', '2025', '--09-12' or '--09' when "
-            "the year is not known. Never invent a year."
+            "ISO value as far as known: '2025-04-09', '2025-04', '2025', or '--09-12' / '--09' "
+            "when the year is not known. Never an invented year."
         ),
+        json_schema_extra=READ_ONLY,
     )
     precision: DatePrecision = Field(
-        default=DatePrecision.UNKNOWN, description="How much of the date is known."
+        default=DatePrecision.UNKNOWN,
+        description="How much of the date is known.",
+        json_schema_extra=READ_ONLY,
     )
-    resolved_from: Literal["text", "publication_date"] | None = Field(
+    rule: DateRule | None = Field(
         default=None,
-        description=(
-            "'text' when the article states the full value, 'publication_date' when the "
-            "year or day was inferred from the publication date."
-        ),
+        description="How the value was obtained: explicit, publication_year, relative, "
+        "year_unknown or unresolved.",
+        json_schema_extra=READ_ONLY,
     )
 
 
@@ -387,6 +406,13 @@ class ArticleExtraction(_Model):
     claims: list[Claim] = Field(
         default_factory=list, description="Statements attributed to named speakers."
     )
+    dateline: DateRef | None = Field(
+        default=None,
+        description=(
+            "The article's own publication date as written in its text (e.g. a dateline "
+            "'10/04/2025'), when the text states one; null otherwise."
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -515,3 +541,44 @@ class ExtractionResult(_Model):
     def ok(self) -> bool:
         """True when the article was extracted without error."""
         return self.error is None
+
+
+# ---------------------------------------------------------------------------
+# Fusion across articles
+# ---------------------------------------------------------------------------
+
+
+class FusedSource(_Model):
+    """One article's record of a fused event."""
+
+    article_id: str = Field(description="The article the record comes from.")
+    record_id: str = Field(description="The record's id within that article, e.g. 'e3'.")
+    source: str | None = Field(default=None, description="File or feed of the article.")
+    url: str | None = Field(default=None, description="Where the article was published.")
+    summary: str = Field(description="The record's own one-sentence summary.")
+    evidence: list[Evidence] = Field(description="The record's verbatim evidence.")
+    joined_by: list[str] = Field(
+        default_factory=list,
+        description=(
+            "The rule that joined this record to the ones listed before it, one finding per "
+            "item, e.g. 'donor JPN', 'quantity 100 ≈ 100'; empty for the first record."
+        ),
+    )
+
+
+class FusedEvent(_Model):
+    """One real-world event and every article record that reports it."""
+
+    id: str = Field(description="Stable id derived from the member records, e.g. 'fx-1a2b…'.")
+    type: Literal["meeting", "aid_delivery", "diplomatic_protest"]
+    event: Event = Field(description="The most complete member record, as the representative.")
+    date: DateRef | None = Field(
+        default=None, description="The most precise date among the member records."
+    )
+    parties: list[str] = Field(
+        default_factory=list,
+        description="Normalized keys of the actors (ISO3 codes, IGO or canonical names).",
+    )
+    sources: list[FusedSource] = Field(
+        min_length=1, description="Every record of the event, in input order."
+    )
