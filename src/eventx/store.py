@@ -94,6 +94,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX batch_requests_batch ON batch_requests (batch_id);
         """,
     ),
+    (
+        "0005_batch_progress",
+        """
+        ALTER TABLE batches ADD COLUMN completed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE batches ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE batch_requests ADD COLUMN collected_at TEXT;
+        """,
+    ),
 ]
 
 
@@ -140,6 +148,11 @@ def cache_key(fingerprint: dict[str, str], article: Article) -> str:
     """The response-cache key: the run's model, mode, prompt and schema, and the article."""
     parts = [fingerprint, content_hash(article)]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def default_db_path(output: Path) -> Path:
+    """Where a run's store lives unless told otherwise: ``<output>.eventx.db``."""
+    return Path(str(output) + ".eventx.db")
 
 
 def _now() -> str:
