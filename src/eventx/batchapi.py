@@ -480,25 +480,48 @@ class _Settler:
 
 
 def _sync_output(store: RunStore, output: Path) -> int:
-    """Append to ``output`` the finished results it lacks, in commit order; return how many.
+    """Make ``output`` hold every finished result of the store in commit order.
 
-    Stand-in for :func:`eventx.batch.sync_output`: counts the complete lines the
-    file has (dropping a torn last line) and appends the store's results after them.
+    Stand-in for :func:`eventx.batch.sync_output`: when the file's lines are the
+    first finished results, the missing ones are appended (a torn last line is
+    dropped first); otherwise (an article was finished again, e.g. after
+    ``retry_failed``) the file is rewritten. Returns the lines written.
     """
     output.parent.mkdir(parents=True, exist_ok=True)
-    present = 0
+    rows = store.connection.execute(
+        "SELECT id FROM articles WHERE finished_seq IS NOT NULL ORDER BY finished_seq"
+    )
+    expected = [article_id for (article_id,) in rows]
+    present, complete = _complete_lines(output)
+    if present == expected[: len(present)]:
+        with output.open("ab") as sink:
+            sink.truncate(complete)
+        return _write_results(store, output, "a", skip=len(present))
+    staging = output.with_name(output.name + ".partial")
+    written = _write_results(store, staging, "w", skip=0)
+    staging.replace(output)
+    return written
+
+
+def _complete_lines(output: Path) -> tuple[list[str | None], int]:
+    """Article ids of the file's complete lines (None for an unreadable one), and their bytes."""
+    ids: list[str | None] = []
+    size = 0
     if output.exists():
-        with output.open("rb+") as sink:
-            complete = 0
-            for raw in sink:
+        with output.open("rb") as source:
+            for raw in source:
                 if not raw.endswith(b"\n"):
                     break
-                complete += len(raw)
-                present += 1
-            sink.truncate(complete)
+                line = json_object(raw)
+                ids.append(str(line["article_id"]) if line and "article_id" in line else None)
+                size += len(raw)
+    return ids, size
+
+
+def _write_results(store: RunStore, path: Path, mode: str, *, skip: int) -> int:
     written = 0
-    with output.open("a", encoding="utf-8") as sink:
-        for result in store.finished_results(skip=present):
+    with path.open(mode, encoding="utf-8") as sink:
+        for result in store.finished_results(skip=skip):
             sink.write(result.model_dump_json() + "\n")
             written += 1
     return written
