@@ -14,8 +14,8 @@ import vcr
 import yaml
 from click.testing import CliRunner
 
-from eventx import Article, Extractor
-from eventx.batchapi import BatchClient, collect_batches, submit_batches
+from eventx import Article, BatchApiError, Extractor, Settings
+from eventx.batchapi import BatchClient, batch_url, collect_batches, submit_batches
 from eventx.batchfiles import (
     BatchLimits,
     BatchRequest,
@@ -30,7 +30,7 @@ from eventx.cli import main as cli_main
 from eventx.models import ErrorCategory, ExtractionResult, Usage
 from eventx.pricing import estimate_cost
 from eventx.replay import CassetteDeck
-from eventx.store import RunStore, cache_key
+from eventx.store import RunStore, cache_key, default_db_path
 from tests.cassettes.batch_scenario import (
     BATCH_CASSETTES,
     EXPIRED_SEED,
@@ -42,7 +42,7 @@ from tests.cassettes.batch_scenario import (
     seed_articles,
 )
 from tests.conftest import REPLAY_URL, SEED_CASSETTES, SEEDS
-from tests.llm_server.server import ScriptedLLM, _multipart
+from tests.llm_server.server import ScriptedLLM, _multipart, http_error, reset
 
 REPLAY = {"base_url": REPLAY_URL, "api_key": "replay"}
 OK_SEEDS = ("000_6d0568a9ee7619e7", "003_690e5601b5893f43")
@@ -332,6 +332,50 @@ def test_a_request_larger_than_a_file_is_recorded_as_failed(
     errors = [ExtractionResult.model_validate_json(line).error for line in lines]
     assert all(e is not None and e.category is ErrorCategory.INPUT for e in errors)
     assert "more than a request file may hold" in str(errors[0])
+
+
+def test_batch_calls_retry_transient_faults_and_honour_retry_after(
+    batch_server: ScriptedLLM, sleeps: Any
+) -> None:
+    batch_server.batch.faults.extend([http_error(429, "3"), http_error(503), reset()])
+
+    async def upload() -> str:
+        async with BatchClient(
+            base_url=batch_server.base_url, api_key="k", sleep=sleeps.async_sleep
+        ) as client:
+            return await client.upload("x.jsonl", b'{"custom_id": "a"}\n')
+
+    file_id = asyncio.run(upload())
+    assert batch_server.batch.files[file_id] == b'{"custom_id": "a"}\n'
+    assert len(sleeps.waits) == 3
+    assert sleeps.waits[0] == 3.0
+
+
+def test_a_rejected_batch_call_raises_a_clear_error(batch_server: ScriptedLLM) -> None:
+    batch_server.batch.faults.append(http_error(401))
+
+    async def poll() -> None:
+        async with BatchClient(base_url=batch_server.base_url, api_key="k") as client:
+            await client.retrieve("batch_x")
+
+    with pytest.raises(BatchApiError, match=r"could not poll batch batch_x: HTTP 401"):
+        asyncio.run(poll())
+    assert not batch_server.batch.faults
+
+
+def test_the_store_lives_beside_the_output_and_batch_columns_migrate(tmp_path: Path) -> None:
+    assert default_db_path(Path("runs/events.jsonl")) == Path("runs/events.jsonl.eventx.db")
+    with RunStore(tmp_path / "a.db") as run_store:
+        assert run_store.applied_migrations()[-1] == "0005_batch_progress"
+        columns = {row[1] for row in run_store.connection.execute("PRAGMA table_info(batches)")}
+        assert {"completed", "failed", "collected_at"} <= columns
+
+
+def test_azure_endpoints_get_the_unversioned_batch_url() -> None:
+    azure = Settings(base_url="https://res.openai.azure.com/openai/v1/")
+    assert batch_url(azure) == "/chat/completions"
+    assert batch_url(Settings()) == "/v1/chat/completions"
+    assert batch_url(Settings(base_url="https://gateway.example/v1")) == "/v1/chat/completions"
 
 
 # -- the command line ---------------------------------------------------------------------------

@@ -6,9 +6,13 @@
 """
 
 from eventx._version import __version__
+from eventx.batchapi import BatchClient, batch_status, collect_batches, submit_batches
+from eventx.batchfiles import BatchLimits
+from eventx.batchstore import BatchInfo
 from eventx.config import Mode, Settings
 from eventx.errors import (
     ApiError,
+    BatchApiError,
     ConfigurationError,
     EventxError,
     ExtractionError,
@@ -51,6 +55,10 @@ __all__ = [
     "ApiError",
     "Article",
     "ArticleExtraction",
+    "BatchApiError",
+    "BatchClient",
+    "BatchInfo",
+    "BatchLimits",
     "Claim",
     "ConfigurationError",
     "DateRef",
@@ -77,7 +85,10 @@ __all__ = [
     "UngroundedEvidenceError",
     "Usage",
     "__version__",
+    "batch_status",
+    "collect_batches",
     "extract",
     "iter_articles",
     "load_article",
+    "submit_batches",
 ]

@@ -14,7 +14,8 @@ sent, JSON content for ``response_format``, and a fenced JSON block otherwise
 It also emulates the Batch API: ``POST /v1/files`` (multipart, purpose ``batch``),
 ``POST /v1/batches``, ``GET /v1/batches/{id}`` (``validating`` when created,
 ``in_progress`` on the first poll, ``completed`` on the next) and
-``GET /v1/files/{id}/content``. When a batch completes, each request line is answered
+``GET /v1/files/{id}/content``; steps in ``batch.faults`` make those endpoints fail
+first (HTTP errors, resets). When a batch completes, each request line is answered
 with the same logic as chat completions, consuming the steps queued with
 :meth:`ScriptedLLM.script_batch`: an HTTP-error step or :func:`expired` puts the
 line in the batch's error file instead of its output file.
@@ -169,6 +170,9 @@ def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("content-length", 0))
             data = self.rfile.read(length)
             if self.path.endswith(("/files", "/batches")):
+                if fault := server.batch.fault():
+                    self._react(fault, {})
+                    return
                 self._send(*server.batch.post(self.path, self.headers["content-type"], data))
                 return
             if not self.path.endswith("/chat/completions"):
@@ -178,6 +182,9 @@ def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             self._react(server.next_step(body), body)
 
         def do_GET(self) -> None:
+            if fault := server.batch.fault():
+                self._react(fault, {})
+                return
             status, payload = server.batch.get(self.path)
             if isinstance(payload, bytes):
                 self.send_response(status)
@@ -266,7 +273,14 @@ class BatchEmulation:
         self.files: dict[str, bytes] = {}
         self.uploads: list[bytes] = []
         self.batches: dict[str, dict[str, Any]] = {}
+        self.faults: deque[Step] = deque()
+        """HTTP-error or reset steps played on the next files/batches requests."""
         self._ids = itertools.count(1)
+
+    def fault(self) -> Step | None:
+        """The next scripted fault for a files/batches request, if any."""
+        with self.server._lock:
+            return self.faults.popleft() if self.faults else None
 
     def post(self, path: str, content_type: str, data: bytes) -> tuple[int, dict[str, Any]]:
         with self.server._lock:
