@@ -382,7 +382,7 @@ async def collect_batches(
     store: RunStore,
     extractor: Extractor,
     client: BatchClient,
-    output: Path | None = None,
+    output: Path | str | None = None,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> CollectReport:
@@ -414,7 +414,7 @@ async def collect_batches(
         ledger.mark_collected(batch.id)
         report.collected.append(batch.id)
     if output is not None:
-        report.lines_written = _sync_output(store, output)  # eventx.batch.sync_output at merge
+        report.lines_written = _sync_output(store, Path(output))
     return report
 
 
@@ -482,10 +482,10 @@ class _Settler:
 def _sync_output(store: RunStore, output: Path) -> int:
     """Make ``output`` hold every finished result of the store in commit order.
 
-    Stand-in for :func:`eventx.batch.sync_output`: when the file's lines are the
-    first finished results, the missing ones are appended (a torn last line is
-    dropped first); otherwise (an article was finished again, e.g. after
-    ``retry_failed``) the file is rewritten. Returns the lines written.
+    When the file's lines are the first finished results, the missing ones are
+    appended (a torn last line is dropped first); otherwise (an article was
+    finished again, e.g. after ``retry_failed``) the file is rewritten. Returns
+    the lines written.
     """
     output.parent.mkdir(parents=True, exist_ok=True)
     rows = store.connection.execute(

@@ -150,7 +150,7 @@ def cache_key(fingerprint: dict[str, str], article: Article) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def default_db_path(output: Path) -> Path:
+def default_db_path(output: Path | str) -> Path:
     """Where a run's store lives unless told otherwise: ``<output>.eventx.db``."""
     return Path(str(output) + ".eventx.db")
 
