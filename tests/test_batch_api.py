@@ -41,6 +41,7 @@ from tests.cassettes.batch_scenario import (
     run_phase,
     seed_articles,
 )
+from tests.cassettes.record import RECORDING_KEY
 from tests.conftest import REPLAY_URL, SEED_CASSETTES, SEEDS
 from tests.llm_server.server import ScriptedLLM, _multipart, http_error, reset
 
@@ -182,6 +183,19 @@ def test_submit_uploads_the_live_request_bodies_with_stable_ids(
     ledger = BatchLedger(store)
     assert [batch.total for batch in ledger.batches()] == [3, 2]
     assert [batch.id for batch in ledger.batches()] == report.batches
+
+
+def test_batch_cassettes_hold_no_key() -> None:
+    for phase in ("submit", "status", "collect"):
+        text = (BATCH_CASSETTES / f"{phase}.yaml").read_text(encoding="utf-8")
+        assert RECORDING_KEY not in text
+        assert "authorization" not in text.lower()
+
+
+def test_status_without_a_run_store_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli_main, ["batch", "status", "-o", str(tmp_path / "x.jsonl")])
+    assert result.exit_code == 2
+    assert "no run store at" in result.output
 
 
 def test_submit_again_sends_nothing_for_articles_waiting_in_a_batch(
