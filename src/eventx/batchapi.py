@@ -24,6 +24,7 @@ in :mod:`eventx.extract`.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ from eventx.batchfiles import (
     batch_priced,
     custom_id_for,
     failed_result,
+    iter_result_lines,
     json_object,
     line_failure,
     request_line,
@@ -52,6 +54,7 @@ from eventx.config import Settings
 from eventx.errors import BatchApiError, InputError
 from eventx.extract import Extractor
 from eventx.models import Article, ErrorCategory, ExtractionResult
+from eventx.replay import is_replay_miss
 from eventx.retry import BackoffWait
 from eventx.store import Admission, RunStore, cache_key, content_hash
 
@@ -108,6 +111,8 @@ def batch_url(settings: Settings) -> str:
 
 
 def _is_transient(exception: BaseException) -> bool:
+    if is_replay_miss(exception):
+        return False
     if isinstance(exception, openai.APIConnectionError):  # includes timeouts
         return True
     if isinstance(exception, openai.APIStatusError):
@@ -216,12 +221,17 @@ class BatchClient:
         )
         return _remote(batch)
 
-    async def content(self, file_id: str) -> bytes:
-        """The bytes of an output or error file."""
-        response = await self._call(
-            f"download file {file_id}", lambda: self._client.files.content(file_id)
-        )
-        return bytes(response.content)
+    async def download(self, file_id: str, target: Path) -> None:
+        """Stream an output or error file into ``target`` (rewritten on a retry)."""
+
+        async def fetch() -> None:
+            files = self._client.files.with_streaming_response
+            async with files.content(file_id) as response:
+                with target.open("wb") as sink:
+                    async for chunk in response.iter_bytes():
+                        sink.write(chunk)
+
+        await self._call(f"download file {file_id}", fetch)
 
     async def _call(self, what: str, send: Callable[[], Awaitable[Any]]) -> Any:
         """``await send()``, retried on transient faults; other failures become BatchApiError."""
@@ -408,9 +418,8 @@ async def collect_batches(
         if remote.info.status not in FINAL_STATES:
             report.waiting.append(remote.info)
             continue
-        lines = await _result_lines(client, remote)
-        settle = _Settler(store, ledger, extractor, fingerprint, remote.info, lines, report)
-        await settle.all(ledger.open_requests(batch.id), concurrency)
+        settler = _Settler(store, ledger, extractor, fingerprint, remote.info, report)
+        await settler.all(client, remote, concurrency)
         ledger.mark_collected(batch.id)
         report.collected.append(batch.id)
     if output is not None:
@@ -418,42 +427,59 @@ async def collect_batches(
     return report
 
 
-async def _result_lines(client: BatchClient, remote: RemoteBatch) -> dict[str, dict[str, Any]]:
-    """custom_id → the output or error file line about it."""
-    lines: dict[str, dict[str, Any]] = {}
-    for file_id in (remote.output_file_id, remote.error_file_id):
-        if file_id:
-            for raw in (await client.content(file_id)).splitlines():
-                line = json_object(raw)
-                if line is not None and isinstance(line.get("custom_id"), str):
-                    lines[line["custom_id"]] = line
-    return lines
-
-
 @dataclass
 class _Settler:
-    """Turns each open request of one finished batch into a committed result."""
+    """Turns each open request of one finished batch into a committed result.
+
+    The output and error files are streamed to a scratch directory and read line
+    by line, so neither they nor the articles are held in memory at once.
+    """
 
     store: RunStore
     ledger: BatchLedger
     extractor: Extractor
     fingerprint: dict[str, str]
     batch: BatchInfo
-    lines: dict[str, dict[str, Any]]
     report: CollectReport
 
-    async def all(self, requests: list[OpenRequest], concurrency: int) -> None:
-        semaphore = asyncio.Semaphore(concurrency)
-        async with asyncio.TaskGroup() as group:
-            for request in requests:
-                if self.ledger.still_wanted(request):
-                    group.create_task(self._one(request, semaphore))
-                else:  # finished meanwhile, or its text changed: this answer is stale
-                    self.ledger.settle(request.custom_id)
+    async def all(self, client: BatchClient, remote: RemoteBatch, concurrency: int) -> None:
+        unanswered = set(self.ledger.open_custom_ids(self.batch.id))
+        slots = asyncio.Semaphore(concurrency)
+        with tempfile.TemporaryDirectory(prefix="eventx-batch-") as scratch:
+            async with asyncio.TaskGroup() as group:
+                for file_id in (remote.output_file_id, remote.error_file_id):
+                    if not file_id:
+                        continue
+                    path = Path(scratch) / "result.jsonl"
+                    await client.download(file_id, path)
+                    for line in iter_result_lines(path):
+                        if line["custom_id"] in unanswered:
+                            unanswered.discard(line["custom_id"])
+                            await self._start(group, slots, line["custom_id"], line)
+                for custom_id in sorted(unanswered):
+                    await self._start(group, slots, custom_id, None)
 
-    async def _one(self, request: OpenRequest, semaphore: asyncio.Semaphore) -> None:
-        async with semaphore:
-            result = await self._result(request, self.lines.get(request.custom_id))
+    async def _start(
+        self,
+        group: asyncio.TaskGroup,
+        slots: asyncio.Semaphore,
+        custom_id: str,
+        line: dict[str, Any] | None,
+    ) -> None:
+        request = self.ledger.request(custom_id)
+        if not self.ledger.still_wanted(request):
+            self.ledger.settle(custom_id)  # finished meanwhile, or its text changed: stale
+            return
+        await slots.acquire()  # bounds the answers held in memory, not only the work
+        group.create_task(self._one(request, line, slots))
+
+    async def _one(
+        self, request: OpenRequest, line: dict[str, Any] | None, slots: asyncio.Semaphore
+    ) -> None:
+        try:
+            result = await self._result(request, line)
+        finally:
+            slots.release()
         article = request.article
         self.store.finish(result, content_hash(article), cache_key(self.fingerprint, article))
         self.ledger.settle(request.custom_id)

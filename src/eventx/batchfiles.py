@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eventx.models import (
@@ -103,6 +104,15 @@ def json_object(raw: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def iter_result_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """The lines of a downloaded output or error file that name a ``custom_id``."""
+    with path.open("rb") as source:
+        for raw in source:
+            line = json_object(raw)
+            if line is not None and isinstance(line.get("custom_id"), str):
+                yield line
 
 
 def line_failure(batch_id: str, line: dict[str, Any]) -> tuple[ErrorCategory, str]:

@@ -108,14 +108,21 @@ class BatchLedger:
         )
         return [BatchInfo(*row) for row in rows]
 
-    def open_requests(self, batch_id: str) -> list[OpenRequest]:
-        """Requests of ``batch_id`` whose answers are not committed, in submission order."""
+    def open_custom_ids(self, batch_id: str) -> list[str]:
+        """Custom ids of ``batch_id``'s requests whose answers are not committed."""
         rows = self._db.execute(
-            "SELECT custom_id, article FROM batch_requests "
+            "SELECT custom_id FROM batch_requests "
             "WHERE batch_id = ? AND collected_at IS NULL ORDER BY rowid",
             (batch_id,),
         )
-        return [OpenRequest(cid, Article.model_validate_json(text)) for cid, text in rows]
+        return [custom_id for (custom_id,) in rows]
+
+    def request(self, custom_id: str) -> OpenRequest:
+        """The request with ``custom_id`` and the article it was made for."""
+        row = self._db.execute(
+            "SELECT article FROM batch_requests WHERE custom_id = ?", (custom_id,)
+        ).fetchone()
+        return OpenRequest(custom_id, Article.model_validate_json(row[0]))
 
     def still_wanted(self, request: OpenRequest) -> bool:
         """True when the article still waits for this answer: pending, with the same text.
