@@ -14,7 +14,7 @@ import vcr
 import yaml
 from click.testing import CliRunner
 
-from eventx import Article, BatchApiError, Extractor, Settings
+from eventx import Article, BatchApiError, Extractor, Settings, iter_articles
 from eventx.batchapi import BatchClient, batch_url, collect_batches, submit_batches
 from eventx.batchfiles import (
     BatchLimits,
@@ -390,6 +390,25 @@ def test_azure_endpoints_get_the_unversioned_batch_url() -> None:
     assert batch_url(azure) == "/chat/completions"
     assert batch_url(Settings()) == "/v1/chat/completions"
     assert batch_url(Settings(base_url="https://gateway.example/v1")) == "/v1/chat/completions"
+
+
+def test_unreadable_inputs_are_recorded_once(
+    batch_server: ScriptedLLM, store: RunStore, tmp_path: Path
+) -> None:
+    (tmp_path / "empty.jsonl").write_text('{"id": "broken"}\n', encoding="utf-8")
+
+    async def submit() -> Any:
+        endpoint = {"base_url": batch_server.base_url, "api_key": "k"}
+        async with Extractor(**endpoint) as extractor, BatchClient(**endpoint) as client:
+            articles = iter_articles([tmp_path / "empty.jsonl"])
+            return await submit_batches(articles, extractor, store, client)
+
+    first, second = asyncio.run(submit()), asyncio.run(submit())
+    assert (first.rejected, second.rejected, second.already_finished) == (1, 0, 1)
+    assert batch_server.batch.uploads == []
+    (result,) = store.finished_results()
+    assert result.error is not None
+    assert result.error.category is ErrorCategory.INPUT
 
 
 # -- the command line ---------------------------------------------------------------------------

@@ -56,7 +56,7 @@ from eventx.extract import Extractor
 from eventx.models import Article, ErrorCategory, ExtractionResult
 from eventx.replay import is_replay_miss
 from eventx.retry import BackoffWait
-from eventx.store import Admission, RunStore, cache_key, content_hash
+from eventx.store import Admission, RunStore, Status, cache_key, content_hash
 
 COMPLETION_WINDOW: Literal["24h"] = "24h"
 FINAL_STATES = frozenset({"completed", "failed", "expired", "cancelled"})
@@ -287,13 +287,18 @@ class _Planner:
     def requests(self, articles: Iterable[Article | InputError]) -> Iterator[BatchRequest]:
         for item in articles:
             if isinstance(item, InputError):
-                result = failed_result(
-                    item.article_id or "unknown", self.extractor, ErrorCategory.INPUT, str(item)
-                )
-                self.store.finish(result, "")
-                self.report.rejected += 1
+                self._reject(item)
             elif (request := self._request(item)) is not None:
                 yield request
+
+    def _reject(self, error: InputError) -> None:
+        article_id = error.article_id or "unknown"
+        if self.store.status(article_id) == (Status.FAILED, 0):  # recorded by an earlier pass
+            self.report.already_finished += 1
+            return
+        result = failed_result(article_id, self.extractor, ErrorCategory.INPUT, str(error))
+        self.store.finish(result, "")
+        self.report.rejected += 1
 
     def _request(self, article: Article) -> BatchRequest | None:
         digest = content_hash(article)
