@@ -43,13 +43,12 @@ from eventx.batchfiles import (
     custom_id_for,
     failed_result,
     iter_result_lines,
-    json_object,
     line_failure,
     request_line,
     run_fingerprint,
     split_request_files,
 )
-from eventx.batchstore import BatchInfo, BatchLedger, OpenRequest
+from eventx.batchstore import BatchInfo, BatchLedger, OpenRequest, sync_results_file
 from eventx.config import Settings
 from eventx.errors import BatchApiError, InputError
 from eventx.extract import Extractor
@@ -428,7 +427,7 @@ async def collect_batches(
         ledger.mark_collected(batch.id)
         report.collected.append(batch.id)
     if output is not None:
-        report.lines_written = _sync_output(store, Path(output))
+        report.lines_written = sync_results_file(store, Path(output))
     return report
 
 
@@ -508,51 +507,3 @@ class _Settler:
         body = body if isinstance(body, dict) else {"body": body}
         result = await self.extractor.aextract(article, on_error="record", answer_body=body)
         return batch_priced(result, body, self.extractor.settings.model)
-
-
-def _sync_output(store: RunStore, output: Path) -> int:
-    """Make ``output`` hold every finished result of the store in commit order.
-
-    When the file's lines are the first finished results, the missing ones are
-    appended (a torn last line is dropped first); otherwise (an article was
-    finished again, e.g. after ``retry_failed``) the file is rewritten. Returns
-    the lines written.
-    """
-    output.parent.mkdir(parents=True, exist_ok=True)
-    rows = store.connection.execute(
-        "SELECT id FROM articles WHERE finished_seq IS NOT NULL ORDER BY finished_seq"
-    )
-    expected = [article_id for (article_id,) in rows]
-    present, complete = _complete_lines(output)
-    if present == expected[: len(present)]:
-        with output.open("ab") as sink:
-            sink.truncate(complete)
-        return _write_results(store, output, "a", skip=len(present))
-    staging = output.with_name(output.name + ".partial")
-    written = _write_results(store, staging, "w", skip=0)
-    staging.replace(output)
-    return written
-
-
-def _complete_lines(output: Path) -> tuple[list[str | None], int]:
-    """Article ids of the file's complete lines (None for an unreadable one), and their bytes."""
-    ids: list[str | None] = []
-    size = 0
-    if output.exists():
-        with output.open("rb") as source:
-            for raw in source:
-                if not raw.endswith(b"\n"):
-                    break
-                line = json_object(raw)
-                ids.append(str(line["article_id"]) if line and "article_id" in line else None)
-                size += len(raw)
-    return ids, size
-
-
-def _write_results(store: RunStore, path: Path, mode: str, *, skip: int) -> int:
-    written = 0
-    with path.open(mode, encoding="utf-8") as sink:
-        for result in store.finished_results(skip=skip):
-            sink.write(result.model_dump_json() + "\n")
-            written += 1
-    return written

@@ -5,6 +5,8 @@ request is *open* until its answer has been committed as the article's result;
 a batch is *collected* once every one of its requests has been settled. Both
 marks make ``eventx batch collect`` idempotent: a collected batch is never
 fetched again, and a request settled before an interruption is not run again.
+
+:func:`sync_results_file` brings the output JSONL in line with the store.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
+from eventx.batchfiles import json_object
 from eventx.models import Article
 from eventx.store import RunStore, content_hash
 
@@ -154,3 +158,51 @@ class BatchLedger:
             "SELECT value FROM run_settings WHERE name = 'fingerprint'"
         ).fetchone()
         return None if row is None else dict(json.loads(row[0]))
+
+
+def sync_results_file(store: RunStore, output: Path) -> int:
+    """Make ``output`` hold every finished result of the store in commit order.
+
+    When the file's lines are the first finished results, the missing ones are
+    appended (a torn last line is dropped first); otherwise (an article was
+    finished again, e.g. after ``retry_failed``) the file is rewritten. Returns
+    the lines written.
+    """
+    output.parent.mkdir(parents=True, exist_ok=True)
+    rows = store.connection.execute(
+        "SELECT id FROM articles WHERE finished_seq IS NOT NULL ORDER BY finished_seq"
+    )
+    expected = [article_id for (article_id,) in rows]
+    present, complete = _complete_lines(output)
+    if present == expected[: len(present)]:
+        with output.open("ab") as sink:
+            sink.truncate(complete)
+        return _write_results(store, output, "a", skip=len(present))
+    staging = output.with_name(output.name + ".partial")
+    written = _write_results(store, staging, "w", skip=0)
+    staging.replace(output)
+    return written
+
+
+def _complete_lines(output: Path) -> tuple[list[str | None], int]:
+    """Article ids of the file's complete lines (None for an unreadable one), and their bytes."""
+    ids: list[str | None] = []
+    size = 0
+    if output.exists():
+        with output.open("rb") as source:
+            for raw in source:
+                if not raw.endswith(b"\n"):
+                    break
+                line = json_object(raw)
+                ids.append(str(line["article_id"]) if line and "article_id" in line else None)
+                size += len(raw)
+    return ids, size
+
+
+def _write_results(store: RunStore, path: Path, mode: str, *, skip: int) -> int:
+    written = 0
+    with path.open(mode, encoding="utf-8") as sink:
+        for result in store.finished_results(skip=skip):
+            sink.write(result.model_dump_json() + "\n")
+            written += 1
+    return written
