@@ -6,6 +6,9 @@
 """
 
 from eventx._version import __version__
+from eventx.batchapi import BatchClient, batch_status, collect_batches, submit_batches
+from eventx.batchfiles import BatchLimits
+from eventx.batchstore import BatchInfo
 from eventx.chunk import split_into_chunks
 from eventx.clean import CleanedText, OffsetMap, clean
 from eventx.config import Mode, Settings
@@ -13,6 +16,7 @@ from eventx.countries import resolve_country
 from eventx.dates import resolve_date
 from eventx.errors import (
     ApiError,
+    BatchApiError,
     ConfigurationError,
     EventxError,
     ExtractionError,
@@ -74,6 +78,10 @@ __all__ = [
     "ApiError",
     "Article",
     "ArticleExtraction",
+    "BatchApiError",
+    "BatchClient",
+    "BatchInfo",
+    "BatchLimits",
     "Claim",
     "CleanedText",
     "Cleaning",
@@ -110,7 +118,9 @@ __all__ = [
     "UngroundedEvidenceError",
     "Usage",
     "__version__",
+    "batch_status",
     "clean",
+    "collect_batches",
     "detect_language",
     "evaluate",
     "extract",
@@ -127,5 +137,6 @@ __all__ = [
     "resolve_date",
     "result_rows",
     "split_into_chunks",
+    "submit_batches",
     "write_rows",
 ]

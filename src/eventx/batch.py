@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -288,18 +287,15 @@ def sync_output(store: RunStore, output: Path) -> int:
 
     A partial last line (the process was killed mid-write) is cut off; results the
     store committed but the output lacks are appended. If the output does not
-    match the store (edited by hand, or from another store), it is rewritten from
-    the store. Returns the number of lines written.
+    match the store (its last line is not the store's result at that position:
+    edited by hand, from another store, or an article was finished again after
+    ``--retry-failed``), it is rewritten from the store. Returns the lines written.
     """
-    lines, last_id = _complete_lines(output)
-    if lines and store.finished_id(lines) != last_id:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    lines, last = _complete_lines(output)
+    if lines and store.finished_line(lines) != last:
         return _rewrite(store, output)
-    written = 0
-    with output.open("a", encoding="utf-8") as sink:
-        for result in store.finished_results(skip=lines):
-            sink.write(result.model_dump_json() + "\n")
-            written += 1
-    return written
+    return _append_lines(store.finished_lines(skip=lines), output, "a")
 
 
 def _complete_lines(output: Path) -> tuple[int, str | None]:
@@ -314,25 +310,22 @@ def _complete_lines(output: Path) -> tuple[int, str | None]:
             lines, last, end = lines + 1, line, end + len(line)
     if end != output.stat().st_size:
         os.truncate(output, end)
-    return lines, _article_id(last)
-
-
-def _article_id(line: bytes) -> str | None:
-    try:
-        value = json.loads(line).get("article_id") if line.strip() else None
-    except (json.JSONDecodeError, AttributeError):
-        return None
-    return str(value) if value is not None else None
+    return lines, last.decode("utf-8", errors="replace").rstrip("\n") if lines else None
 
 
 def _rewrite(store: RunStore, output: Path) -> int:
     partial = output.with_name(output.name + ".partial")
-    written = 0
-    with partial.open("w", encoding="utf-8") as sink:
-        for result in store.finished_results():
-            sink.write(result.model_dump_json() + "\n")
-            written += 1
+    written = _append_lines(store.finished_lines(), partial, "w")
     partial.replace(output)
+    return written
+
+
+def _append_lines(lines: Iterable[str], output: Path, mode: str) -> int:
+    written = 0
+    with output.open(mode, encoding="utf-8") as sink:
+        for line in lines:
+            sink.write(line + "\n")
+            written += 1
     return written
 
 

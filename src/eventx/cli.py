@@ -6,13 +6,14 @@ are in the output); 2 bad usage or configuration (nothing was extracted).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import click
@@ -25,10 +26,13 @@ from eventx.batch import (
     estimate_run,
     sync_output,
 )
+from eventx.batchapi import BatchClient, batch_status, collect_batches, submit_batches
+from eventx.batchfiles import MAX_REQUESTS_PER_FILE, BatchLimits
+from eventx.batchstore import BatchLedger
 from eventx.config import Mode
-from eventx.console import RunProgress, print_estimate, print_summary
+from eventx.console import RunProgress, print_estimate, print_result_line, print_summary
 from eventx.contract import stale_schemas, write_schemas
-from eventx.errors import ConfigurationError, InputError
+from eventx.errors import BatchApiError, ConfigurationError, InputError
 from eventx.evaluate import evaluate, format_table
 from eventx.export import load_results, open_writer, read_results
 from eventx.extract import Extractor
@@ -41,6 +45,7 @@ from eventx.replay import CassetteDeck, RecordingInfo
 from eventx.report import article_texts, render_report, source_texts
 from eventx.store import RunStore, default_db_path
 
+T = TypeVar("T")
 EXIT_FAILED_ARTICLES = 1
 EXIT_USAGE = 2
 REPLAY_BASE = "http://replay.invalid"
@@ -534,3 +539,221 @@ def fuse(inputs: tuple[Path, ...], output: Path | None) -> None:
         f"fused:     {len(fused)} events ({shared} reported by several articles)",
         err=True,
     )
+
+
+# ---------------------------------------------------------------------------
+# batch: the OpenAI Batch API
+# ---------------------------------------------------------------------------
+
+
+@main.group()
+def batch() -> None:
+    """Extract through the OpenAI Batch API: half the price, answers within 24 hours.
+
+    `submit` uploads the requests, `status` shows how the batches stand, `collect`
+    validates, grounds and writes the answers. Run `collect` again until every
+    batch is collected; it never fetches or pays for anything twice.
+    """
+
+
+def _endpoint_options(function: Any) -> Any:
+    options = [
+        click.option("--model", help="Model (deployment) name.  [env: EVENTX_MODEL]"),
+        click.option(
+            "--base-url",
+            help="OpenAI-compatible endpoint.  [env: EVENTX_BASE_URL, OPENAI_BASE_URL]",
+        ),
+        click.option(
+            "--mode",
+            type=click.Choice([m.value for m in Mode]),
+            help="How the schema is sent and the answer read.  [env: EVENTX_MODE]",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+_DB_OPTION = click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Run store.  [default: <output>.eventx.db]",
+)
+
+
+@batch.command("submit")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="JSONL file that `collect` will write; the run store lives beside it.",
+)
+@_DB_OPTION
+@_endpoint_options
+@click.option(
+    "--max-output-tokens",
+    type=click.IntRange(1),
+    help="Output token limit sent with each request.  [env: EVENTX_MAX_OUTPUT_TOKENS]",
+)
+@click.option("--retry-failed", is_flag=True, help="Submit failed articles again.")
+@click.option(
+    "--max-requests-per-file",
+    type=click.IntRange(1, MAX_REQUESTS_PER_FILE),
+    default=MAX_REQUESTS_PER_FILE,
+    show_default=True,
+    help="Requests per batch (files also stay under 190 MB).",
+)
+def batch_submit(
+    inputs: tuple[Path, ...],
+    output: Path,
+    db: Path | None,
+    retry_failed: bool,
+    max_requests_per_file: int,
+    **settings: Any,
+) -> None:
+    """Submit articles (.txt files, directories, .jsonl) as Batch API requests."""
+    limits = BatchLimits(max_requests=max_requests_per_file)
+    with _batch_failures(), RunStore(db or default_db_path(output)) as store:
+        extractor, client = _batch_clients(store, settings)
+        report = asyncio.run(
+            _with_clients(
+                extractor,
+                client,
+                submit_batches(
+                    iter_articles(inputs),
+                    extractor,
+                    store,
+                    client,
+                    limits=limits,
+                    retry_failed=retry_failed,
+                ),
+            )
+        )
+    click.echo(
+        f"submitted: {report.submitted} requests in {len(report.batches)} batches"
+        + "".join(f"\n  {batch_id}" for batch_id in report.batches)
+        + f"\nskipped:   {report.already_finished} finished, {report.already_pending} pending "
+        f"in a batch, {report.cached} cached, {report.duplicates} duplicate ids"
+        + f"\nrejected:  {report.rejected} (recorded as failed)",
+        err=True,
+    )
+
+
+@batch.command("status")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The run's output JSONL (its store is beside it).",
+)
+@_DB_OPTION
+@click.option(
+    "--base-url", help="OpenAI-compatible endpoint.  [env: EVENTX_BASE_URL, OPENAI_BASE_URL]"
+)
+def batch_status_command(output: Path | None, db: Path | None, base_url: str | None) -> None:
+    """Show each batch of a run: id, status, completed/failed/total, created, collected."""
+    path = _store_path(output, db)
+    with _batch_failures(), RunStore(path) as store:
+        client = BatchClient(base_url=base_url)
+        infos = asyncio.run(_with_clients(None, client, batch_status(store, client)))
+    click.echo("batch\tstatus\tcompleted\tfailed\ttotal\tcreated\tcollected")
+    for info in infos:
+        fields = (info.id, info.status, info.completed, info.failed, info.total, info.created_at)
+        click.echo("\t".join(map(str, fields)) + "\t" + (info.collected_at or "-"))
+
+
+@batch.command("collect")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="JSONL file to write, one result per article (appended to).",
+)
+@_DB_OPTION
+@_endpoint_options
+@click.option(
+    "--grounding",
+    type=click.Choice([p.value for p in GroundingPolicy]),
+    help="If evidence is not in the article.  [env: EVENTX_GROUNDING; default: drop]",
+)
+@click.option(
+    "--max-reasks",
+    type=click.IntRange(0, 10),
+    help="Live re-asks after an invalid answer.  [env: EVENTX_MAX_REASKS; default: 2]",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1000),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Answers validated (and re-asked) at once.",
+)
+def batch_collect(output: Path, db: Path | None, concurrency: int, **settings: Any) -> None:
+    """Collect the answers of finished batches into the output JSONL."""
+    with _batch_failures(), RunStore(db or default_db_path(output)) as store:
+        extractor, client = _batch_clients(store, settings)
+        report = asyncio.run(
+            _with_clients(
+                extractor,
+                client,
+                collect_batches(store, extractor, client, output, concurrency=concurrency),
+            )
+        )
+    summary = RunSummary()
+    for result in report.results:
+        summary.add(result)
+        print_result_line(summary.articles, result)
+    collected, running = len(report.collected), len(report.waiting)
+    click.echo(f"batches:   {collected} collected, {running} running", err=True)
+    for info in report.waiting:
+        click.echo(f"  {info.id}: {info.status} ({info.completed}/{info.total} done)", err=True)
+    print_summary(summary, output, store.path)
+    click.echo(f"written:   {report.lines_written} lines", err=True)
+    if summary.failed:
+        sys.exit(EXIT_FAILED_ARTICLES)
+
+
+def _store_path(output: Path | None, db: Path | None) -> Path:
+    if db is None and output is None:
+        raise click.UsageError("give the run's output (-o) or its store (--db)")
+    path = db or default_db_path(cast(Path, output))
+    if not path.is_file():
+        raise click.UsageError(f"no run store at {path}; submit a batch first")
+    return path
+
+
+def _batch_clients(store: RunStore, settings: dict[str, Any]) -> tuple[Extractor, BatchClient]:
+    """The extractor and Batch API client; model and mode default to the store's."""
+    bound = BatchLedger(store).fingerprint() or {}
+    settings = {
+        **settings,
+        "model": settings.get("model") or bound.get("model"),
+        "mode": settings.get("mode") or bound.get("mode"),
+    }
+    extractor = Extractor(**settings)
+    return extractor, BatchClient(base_url=settings.get("base_url"))
+
+
+async def _with_clients(extractor: Extractor | None, client: BatchClient, work: Awaitable[T]) -> T:
+    try:
+        return await work
+    finally:
+        await client.aclose()
+        if extractor is not None:
+            await extractor.aclose()
+
+
+@contextmanager
+def _batch_failures() -> Iterator[None]:
+    """Turn configuration and Batch API errors into clean messages."""
+    try:
+        yield
+    except ConfigurationError as error:
+        raise click.UsageError(str(error)) from None
+    except BatchApiError as error:
+        raise click.ClickException(str(error)) from None

@@ -68,7 +68,7 @@ class RunProgress:
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, advance=1, stats=self._stats())
         else:
-            stderr.print(_line(self._summary.articles, result), markup=False)
+            print_result_line(self._summary.articles, result)
 
     def _stats(self) -> str:
         summary = self._summary
@@ -81,6 +81,11 @@ class RunProgress:
             f"{summary.articles / minutes:,.0f}/min",
         ]
         return " · ".join(parts)
+
+
+def print_result_line(number: int, result: ExtractionResult) -> None:
+    """One line for one finished article: what was found, or why it failed."""
+    stderr.print(_line(number, result), markup=False)
 
 
 def _line(number: int, result: ExtractionResult) -> str:

@@ -5,6 +5,7 @@ Every error eventx raises on purpose derives from :class:`EventxError`::
     EventxError
     ├── ConfigurationError          bad or missing settings (no model endpoint, bad option)
     ├── InputError                  an article that cannot be read or is not valid
+    ├── BatchApiError               a Batch API call (upload, create, poll, download) failed
     └── ExtractionError             the model could not produce a usable answer
         ├── TransientFaultError     429 / 5xx / timeouts / connection errors, retries exhausted
         ├── ApiError                a non-retryable API error (401, 400, 404 …)
@@ -38,6 +39,14 @@ class InputError(EventxError):
         prefix = f"article {article_id!r}: " if article_id else ""
         super().__init__(prefix + message)
         self.article_id = article_id
+
+
+class BatchApiError(EventxError):
+    """A Batch API call (file upload, batch creation, polling, download) failed.
+
+    Raised after transient faults have been retried; nothing is recorded as
+    submitted or collected for the call that failed, so the command can be re-run.
+    """
 
 
 class ExtractionError(EventxError):

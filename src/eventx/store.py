@@ -94,6 +94,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX batch_requests_batch ON batch_requests (batch_id);
         """,
     ),
+    (
+        "0005_batch_progress",
+        """
+        ALTER TABLE batches ADD COLUMN completed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE batches ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE batch_requests ADD COLUMN collected_at TEXT;
+        """,
+    ),
 ]
 
 
@@ -142,9 +150,9 @@ def cache_key(fingerprint: dict[str, str], article: Article) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def default_db_path(output: Path) -> Path:
+def default_db_path(output: Path | str) -> Path:
     """The run store kept beside an output file: ``events.jsonl`` → ``events.jsonl.eventx.db``."""
-    return output.with_name(output.name + ".eventx.db")
+    return Path(str(output) + ".eventx.db")
 
 
 def _now() -> str:
@@ -329,22 +337,22 @@ class RunStore:
 
     def finished_results(self, skip: int = 0) -> Iterator[ExtractionResult]:
         """Finished results in commit order, after the first ``skip`` (read lazily)."""
+        for line in self.finished_lines(skip):
+            yield ExtractionResult.model_validate_json(line)
+
+    def finished_lines(self, skip: int = 0) -> Iterator[str]:
+        """Finished results as the JSON written for them, in commit order, after ``skip``."""
         cursor = self._db.execute(
             "SELECT result FROM articles WHERE finished_seq IS NOT NULL "
             "ORDER BY finished_seq LIMIT -1 OFFSET ?",
             (skip,),
         )
         for (line,) in cursor:
-            yield ExtractionResult.model_validate_json(line)
+            yield str(line)
 
-    def finished_id(self, position: int) -> str | None:
-        """The article id of the ``position``-th finished result (1-based), if any."""
-        row = self._db.execute(
-            "SELECT id FROM articles WHERE finished_seq IS NOT NULL "
-            "ORDER BY finished_seq LIMIT 1 OFFSET ?",
-            (position - 1,),
-        ).fetchone()
-        return None if row is None else str(row[0])
+    def finished_line(self, position: int) -> str | None:
+        """The JSON of the ``position``-th finished result (1-based), if any."""
+        return next(self.finished_lines(position - 1), None) if position > 0 else None
 
     def counts(self) -> StoreCounts:
         """How many articles are pending, done and failed."""

@@ -3,6 +3,7 @@
     python -m tests.cassettes.record            # against the scripted server (default)
     python -m tests.cassettes.record --seeds    # only the seed cassettes
     python -m tests.cassettes.record --faults   # only the fault cassettes
+    python -m tests.cassettes.record --batch    # only the Batch API cassettes
 
 The scripted server (tests/llm_server) is started on loopback and eventx talks to
 it through the openai SDK exactly as it talks to a provider; vcrpy writes what
@@ -16,15 +17,25 @@ instead, no script is needed:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+import tempfile
 from pathlib import Path
 
+from tests.cassettes.batch_scenario import (
+    BATCH_CASSETTES,
+    PHASES,
+    batch_steps,
+    batch_vcr,
+    run_phase,
+)
 from tests.cassettes.scenarios import SCENARIOS, Scenario
 from tests.llm_server.server import ScriptedLLM
 
 from eventx import Extractor
 from eventx.cli import main as cli_main
 from eventx.replay import CassetteDeck
+from eventx.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_CASSETTES = ROOT / "tests" / "cassettes" / "seeds"
@@ -59,12 +70,30 @@ def record_scenario(server: ScriptedLLM, scenario: Scenario) -> None:
         raise SystemExit(f"{scenario.name}: {leftover} scripted steps were not used")
 
 
+def record_batch(server: ScriptedLLM) -> None:
+    """Record submit, status and collect of the Batch API scenario, one cassette each."""
+    server.batch.steps.clear()
+    server.script_batch(*batch_steps(server))
+    endpoint = {"base_url": server.base_url, "api_key": RECORDING_KEY}
+    with tempfile.TemporaryDirectory() as scratch, RunStore(Path(scratch) / "run.db") as store:
+        for phase in PHASES:
+            cassette = f"{phase}.yaml"
+            (BATCH_CASSETTES / cassette).unlink(missing_ok=True)
+            with batch_vcr("record").use_cassette(cassette):
+                output = Path(scratch) / "out.jsonl"
+                outcome = asyncio.run(run_phase(phase, store, output, **endpoint))
+            print(f"batch {phase}: {outcome!r:.200}", file=sys.stderr)
+    if server.batch.steps:
+        raise SystemExit(f"batch: {len(server.batch.steps)} scripted steps were not used")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", action="store_true", help="only the seed cassettes")
     parser.add_argument("--faults", action="store_true", help="only the fault cassettes")
+    parser.add_argument("--batch", action="store_true", help="only the Batch API cassettes")
     args = parser.parse_args()
-    both = not (args.seeds or args.faults)
+    both = not (args.seeds or args.faults or args.batch)
     with ScriptedLLM() as server:
         if args.seeds or both:
             import os
@@ -74,6 +103,8 @@ def main() -> None:
         if args.faults or both:
             for scenario in SCENARIOS.values():
                 record_scenario(server, scenario)
+        if args.batch or both:
+            record_batch(server)
 
 
 if __name__ == "__main__":

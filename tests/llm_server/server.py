@@ -12,10 +12,20 @@ resets, slow answers, or any payload they choose.
 The answer is shaped like the request asks: a forced tool call when ``tools`` are
 sent, JSON content for ``response_format``, and a fenced JSON block otherwise
 (MD_JSON). Token usage is counted with the o200k tokenizer. It listens on loopback only.
+
+It also emulates the Batch API: ``POST /v1/files`` (multipart, purpose ``batch``),
+``POST /v1/batches``, ``GET /v1/batches/{id}`` (``validating`` when created,
+``in_progress`` on the first poll, ``completed`` on the next) and
+``GET /v1/files/{id}/content``; steps in ``batch.faults`` make those endpoints fail
+first (HTTP errors, resets). When a batch completes, each request line is answered
+with the same logic as chat completions, consuming the steps queued with
+:meth:`ScriptedLLM.script_batch`: an HTTP-error step or :func:`expired` puts the
+line in the batch's error file instead of its output file.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import socket
@@ -39,7 +49,9 @@ ARTICLE_MARKER = "\n\nArticle text:\n"
 class Step:
     """One scripted reaction to one request."""
 
-    kind: str = "answer"  # answer | status | malformed | truncated | refusal | reset | slow
+    kind: str = (
+        "answer"  # answer | status | malformed | truncated | refusal | reset | slow | expired
+    )
     payload: dict[str, Any] | None = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
@@ -80,6 +92,11 @@ def reset() -> Step:
 def slow(delay: float) -> Step:
     """Answer normally after ``delay`` seconds (to provoke client timeouts)."""
     return Step("slow", delay=delay)
+
+
+def expired() -> Step:
+    """Batch API only: the request was not run before the batch's window expired."""
+    return Step("expired")
 
 
 def seed_answers() -> dict[str, dict[str, Any]]:
@@ -186,6 +203,7 @@ class ScriptedLLM:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self.batch = BatchEmulation(self)
 
     @property
     def base_url(self) -> str:
@@ -210,6 +228,11 @@ class ScriptedLLM:
         """Queue steps; once they are used up every request gets a normal answer."""
         with self._lock:
             self.steps.extend(steps)
+
+    def script_batch(self, *steps: Step) -> None:
+        """Queue steps for Batch API request lines, consumed in the order batches complete."""
+        with self._lock:
+            self.batch.steps.extend(steps)
 
     def next_step(self, body: dict[str, Any]) -> Step:
         with self._lock:
@@ -280,19 +303,37 @@ def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             """Stay quiet."""
 
-        def do_GET(self) -> None:
-            if self.path.endswith("/stats"):
-                self._send(200, server.stats())
-            else:
-                self._send(404, {"error": {"message": f"no route {self.path}"}})
-
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
-            body = json.loads(self.rfile.read(length))
+            data = self.rfile.read(length)
+            if self.path.endswith(("/files", "/batches")):
+                if fault := server.batch.fault():
+                    self._react(fault, {})
+                    return
+                self._send(*server.batch.post(self.path, self.headers["content-type"], data))
+                return
             if not self.path.endswith("/chat/completions"):
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
                 return
+            body = json.loads(data)
             self._react(server.next_step(body), body)
+
+        def do_GET(self) -> None:
+            if self.path.endswith("/stats"):
+                self._send(200, server.stats())
+                return
+            if fault := server.batch.fault():
+                self._react(fault, {})
+                return
+            status, payload = server.batch.get(self.path)
+            if isinstance(payload, bytes):
+                self.send_response(status)
+                self.send_header("content-type", "application/octet-stream")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+            self._send(status, payload)
 
         def _react(self, step: Step, body: dict[str, Any]) -> None:
             if step.kind == "reset":
@@ -362,3 +403,124 @@ def _message(step: Step, body: dict[str, Any], text: str) -> dict[str, Any]:
     if body.get("response_format"):
         return {"role": "assistant", "content": text}
     return {"role": "assistant", "content": f"```json\n{text}\n```"}
+
+
+class BatchEmulation:
+    """The files and batches endpoints, answering each request line when a batch completes."""
+
+    def __init__(self, server: ScriptedLLM) -> None:
+        self.server = server
+        self.steps: deque[Step] = deque()
+        self.files: dict[str, bytes] = {}
+        self.uploads: list[bytes] = []
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.faults: deque[Step] = deque()
+        """HTTP-error or reset steps played on the next files/batches requests."""
+        self._ids = itertools.count(1)
+
+    def fault(self) -> Step | None:
+        """The next scripted fault for a files/batches request, if any."""
+        with self.server._lock:
+            return self.faults.popleft() if self.faults else None
+
+    def post(self, path: str, content_type: str, data: bytes) -> tuple[int, dict[str, Any]]:
+        with self.server._lock:
+            if path.endswith("/files"):
+                return self._upload(content_type, data)
+            return self._create(json.loads(data))
+
+    def get(self, path: str) -> tuple[int, dict[str, Any] | bytes]:
+        with self.server._lock:
+            if match := re.search(r"/files/([^/]+)/content$", path):
+                content = self.files.get(match[1])
+                return (200, content) if content is not None else _not_found(path)
+            if match := re.search(r"/batches/([^/]+)$", path):
+                batch = self.batches.get(match[1])
+                return (200, self._poll(batch)) if batch is not None else _not_found(path)
+            return _not_found(path)
+
+    def _upload(self, content_type: str, data: bytes) -> tuple[int, dict[str, Any]]:
+        fields = _multipart(content_type, data)
+        if fields.get("purpose") != b"batch" or "file" not in fields:
+            return 400, {"error": {"message": "expected purpose=batch and a file"}}
+        file_id = f"file-scripted-{next(self._ids)}"
+        self.files[file_id] = fields["file"]
+        self.uploads.append(fields["file"])
+        info = {"id": file_id, "object": "file", "bytes": len(fields["file"]), "created_at": 0,
+                "filename": "input.jsonl", "purpose": "batch", "status": "processed"}  # fmt: skip
+        return 200, info
+
+    def _create(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        lines = self.files.get(body.get("input_file_id", ""), b"").splitlines()
+        requests = [json.loads(line) for line in lines if line.strip()]
+        ids = [request["custom_id"] for request in requests]
+        if not requests or len(set(ids)) != len(ids):
+            return 400, {"error": {"message": "empty file or duplicate custom_id"}}
+        if any(request["url"] != body.get("endpoint") for request in requests):
+            return 400, {"error": {"message": "a request url differs from the endpoint"}}
+        number = next(self._ids)
+        batch = {
+            "id": f"batch_scripted_{number}", "object": "batch", "endpoint": body["endpoint"],
+            "input_file_id": body["input_file_id"], "completion_window": "24h",
+            "status": "validating", "created_at": 1_700_000_000 + number,
+            "output_file_id": None, "error_file_id": None, "metadata": body.get("metadata"),
+            "request_counts": {"total": len(requests), "completed": 0, "failed": 0},
+        }  # fmt: skip
+        self.batches[batch["id"]] = {"object": batch, "requests": requests}
+        return 200, batch
+
+    def _poll(self, batch: dict[str, Any]) -> dict[str, Any]:
+        state = batch["object"]
+        if state["status"] == "validating":
+            state["status"] = "in_progress"
+        elif state["status"] == "in_progress":
+            self._complete(state, batch["requests"])
+        return state
+
+    def _complete(self, state: dict[str, Any], requests: list[dict[str, Any]]) -> None:
+        output, errors = [], []
+        for number, request in enumerate(requests):
+            step = self.steps.popleft() if self.steps else answer()
+            line = self._answer_line(f"batch_req_{state['id']}_{number}", request, step)
+            (
+                output if line["response"] and line["response"]["status_code"] == 200 else errors
+            ).append(line)
+        for kind, lines in (("output_file_id", output), ("error_file_id", errors)):
+            if lines:
+                file_id = f"file-scripted-{next(self._ids)}"
+                self.files[file_id] = b"".join(
+                    json.dumps(line, ensure_ascii=False).encode() + b"\n" for line in lines
+                )
+                state[kind] = file_id
+        state["status"] = "completed"
+        state["request_counts"].update(completed=len(output), failed=len(errors))
+
+    def _answer_line(self, line_id: str, request: dict[str, Any], step: Step) -> dict[str, Any]:
+        line: dict[str, Any] = {"id": line_id, "custom_id": request["custom_id"], "error": None}
+        if step.kind == "expired":
+            message = "This request could not be executed before the completion window expired."
+            line.update(response=None, error={"code": "batch_expired", "message": message})
+        elif step.kind == "status":
+            error = {"message": f"scripted HTTP {step.status}", "type": "scripted_error"}
+            line["response"] = {"status_code": step.status, "request_id": line_id,
+                                "body": {"error": error}}  # fmt: skip
+        else:
+            body = completion(step, request["body"], self.server)
+            line["response"] = {"status_code": 200, "request_id": line_id, "body": body}
+        return line
+
+
+def _not_found(path: str) -> tuple[int, dict[str, Any]]:
+    return 404, {"error": {"message": f"no route {path}"}}
+
+
+def _multipart(content_type: str, data: bytes) -> dict[str, bytes]:
+    """The fields of a multipart/form-data body, by name."""
+    boundary = content_type.split("boundary=", 1)[1].strip('"').encode()
+    fields = {}
+    for part in data.split(b"--" + boundary):
+        head, separator, value = part.partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]+)"', head)
+        if separator and name:
+            fields[name[1].decode()] = value.removesuffix(b"\r\n")
+    return fields
