@@ -164,8 +164,12 @@ class BatchRunner:
         """Async twin of :meth:`run`."""
         self.store.bind(self._fingerprint)
         self.store.begin_pass()
-        queue: asyncio.Queue[_Work | None] = asyncio.Queue(maxsize=2 * self.concurrency)
-        workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.concurrency)]
+        # Twice as many articles as requests in flight: while requests are out, other
+        # articles are prepared, validated, grounded and written.
+        self.extractor.in_flight = asyncio.Semaphore(self.concurrency)
+        pipelines = 2 * self.concurrency if self.cassettes is None else 1
+        queue: asyncio.Queue[_Work | None] = asyncio.Queue(maxsize=2 * pipelines)
+        workers = [asyncio.create_task(self._worker(queue)) for _ in range(pipelines)]
         try:
             for item in items:
                 work = self._admit(item)
@@ -178,6 +182,7 @@ class BatchRunner:
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            self.extractor.in_flight = None
         return self.summary
 
     def _admit(self, item: Article | InputError) -> _Work | None:

@@ -17,6 +17,7 @@ chunks. This is the only module that imports openai or instructor.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -211,6 +212,9 @@ class Extractor:
         self._async_sleep = async_sleep or asyncio.sleep
         self.prompt_hash = prompt_hash(ArticleExtraction)
         self.limiter = limiter or _limiter_for(self.settings)
+        self.in_flight: asyncio.Semaphore | None = None
+        """Bounds concurrent async requests when set (the batch runner sets it), so other
+        articles are prepared and validated while requests are out."""
 
     # -- public API ---------------------------------------------------------------
 
@@ -342,10 +346,10 @@ class Extractor:
 
     def _send(self, call: _Call, kwargs: dict[str, Any]) -> Any:
         tokens = estimate_request_tokens(kwargs)
-        delay = self.limiter.reserve(tokens)
-        while delay > 0:
+        if (delay := self.limiter.reserve(tokens)) > 0:
             self._sleep(delay)
-            delay = self.limiter.admit(tokens)
+        while (delay := self.limiter.admit(tokens)) > 0:
+            self._sleep(delay)
         call.usage.requests += 1
         with self._observed():
             raw = self._openai().chat.completions.with_raw_response.create(**kwargs)
@@ -354,13 +358,14 @@ class Extractor:
 
     async def _send_async(self, call: _Call, kwargs: dict[str, Any]) -> Any:
         tokens = estimate_request_tokens(kwargs)
-        delay = self.limiter.reserve(tokens)
-        while delay > 0:
+        if (delay := self.limiter.reserve(tokens)) > 0:
             await self._async_sleep(delay)
-            delay = self.limiter.admit(tokens)
-        call.usage.requests += 1
-        with self._observed():
-            raw = await self._async_openai().chat.completions.with_raw_response.create(**kwargs)
+        async with self.in_flight or contextlib.nullcontext():
+            while (delay := self.limiter.admit(tokens)) > 0:
+                await self._async_sleep(delay)
+            call.usage.requests += 1
+            with self._observed():
+                raw = await self._async_openai().chat.completions.with_raw_response.create(**kwargs)
         self.limiter.observe(raw.status_code, raw.headers)
         return raw.parse()
 

@@ -36,10 +36,10 @@ HEADROOM = 0.98
 """Share of the limits eventx aims for, to absorb clock skew between client and provider."""
 WINDOW = 1.0
 """Seconds of the sliding window checked before each request."""
-SLOWDOWN = 0.8
+SLOWDOWN = 0.9
 """Pace factor applied on every 429."""
 MIN_FACTOR = 0.25
-RECOVERY = 0.02
+RECOVERY = 0.005
 """Pace factor regained with every successful response."""
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
@@ -114,10 +114,11 @@ class RateLimiter:
         with self._lock:
             now = self._clock()
             start = max(now, self._next_request_at, self._next_tokens_at, self._held_until)
-            if self.rpm:
-                self._next_request_at = start + 60.0 / (self.rpm * HEADROOM * self._factor)
-            if self.tpm:
-                self._next_tokens_at = start + 60.0 * tokens / (self.tpm * HEADROOM * self._factor)
+            requests_per_second, tokens_per_second = self._per_second()
+            if requests_per_second:
+                self._next_request_at = start + 1.0 / requests_per_second
+            if tokens_per_second:
+                self._next_tokens_at = start + tokens / tokens_per_second
             self.stats.requests += 1
             self.stats.waited_seconds += start - now
             return start - now
@@ -140,10 +141,21 @@ class RateLimiter:
             return 0.0
 
     def _fits(self, tokens: int) -> bool:
-        scale = HEADROOM * self._factor * WINDOW / 60
-        if self.rpm and len(self._sent) + 1 > max(1, math.floor(self.rpm * scale)):
+        requests_per_second, tokens_per_second = self._per_second()
+        if requests_per_second and len(self._sent) + 1 > requests_per_second * WINDOW:
             return False
-        return not (self.tpm and self._sent_tokens + tokens > self.tpm * scale)
+        return not (tokens_per_second and self._sent_tokens + tokens > tokens_per_second * WINDOW)
+
+    def _per_second(self) -> tuple[float | None, float | None]:
+        """The pace: whole requests and tokens a second, under the limits by the headroom.
+
+        Pacing and the window share one rate, so evenly paced requests never meet the
+        window's cap; it only stops requests that bunch up after a delay.
+        """
+        scale = HEADROOM * self._factor / 60
+        requests = max(1, math.floor(self.rpm * scale)) if self.rpm else None
+        tokens = self.tpm * scale if self.tpm else None
+        return requests, tokens
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Learn from a response: its status and its rate-limit headers."""

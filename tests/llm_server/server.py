@@ -25,6 +25,7 @@ line in the batch's error file instead of its output file.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -143,11 +144,12 @@ class RateWindow:
         self.admitted_tokens = 0
         self.refused = 0
 
-    def admit(self, body: dict[str, Any]) -> float | None:
-        """None when the request fits this second's budget, else seconds to retry after."""
+    def admit(self, body: dict[str, Any], arrived: float) -> float | None:
+        """None when the request fits the budget of the second it ``arrived`` in (a
+        ``time.monotonic()`` reading), else seconds to retry after."""
         tokens = _prompt_tokens(body) + (body.get("max_tokens") or self.default_output)
         with self._lock:
-            now = time.monotonic()
+            now = arrived
             if int(now) != self._second:
                 self._second, self._requests, self._tokens = int(now), 0, 0
             fits_requests = self._requests + 1 <= self.rpm / 60
@@ -159,7 +161,7 @@ class RateWindow:
                 self.admitted_tokens += tokens
                 return None
             self.refused += 1
-            return 1 - (now - int(now))
+            return max(0.001, 1 - (time.monotonic() - int(now)))
 
     def headers(self) -> dict[str, str]:
         return {
@@ -234,7 +236,8 @@ class ScriptedLLM:
         with self._lock:
             self.batch.steps.extend(steps)
 
-    def next_step(self, body: dict[str, Any]) -> Step:
+    def next_step(self, body: dict[str, Any], arrived: float | None = None) -> Step:
+        arrived = time.monotonic() if arrived is None else arrived
         with self._lock:
             self.served += 1
             self.first_request = self.first_request or time.time()
@@ -242,7 +245,7 @@ class ScriptedLLM:
                 self.requests.append(body)
             if self.steps:
                 return self.steps.popleft()
-        if self.limits is not None and (wait := self.limits.admit(body)) is not None:
+        if self.limits is not None and (wait := self.limits.admit(body, arrived)) is not None:
             return Step("status", status=429, headers={"retry-after": f"{wait:.3f}"})
         return Step("answer", delay=self.latency)
 
@@ -279,9 +282,16 @@ def article_of(body: dict[str, Any]) -> str:
 
 
 def _prompt_tokens(body: dict[str, Any]) -> int:
-    return count_tokens(json.dumps(body["messages"], ensure_ascii=False)) + count_tokens(
-        json.dumps(body.get("tools", ""))
+    messages = sum(
+        _counted(json.dumps(message, ensure_ascii=False)) for message in body["messages"]
     )
+    return messages + _counted(json.dumps(body.get("tools", "")))
+
+
+@functools.lru_cache(maxsize=1024)
+def _counted(text: str) -> int:
+    """Token counts, cached: every request repeats the instructions and the schema."""
+    return count_tokens(text)
 
 
 def is_cleaned_from(sent: str, original: str) -> bool:
@@ -299,6 +309,7 @@ def is_cleaned_from(sent: str, original: str) -> bool:
 def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once, as real servers do
 
         def log_message(self, format: str, *args: Any) -> None:
             """Stay quiet."""
@@ -315,8 +326,9 @@ def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             if not self.path.endswith("/chat/completions"):
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
                 return
+            arrived = time.monotonic()
             body = json.loads(data)
-            self._react(server.next_step(body), body)
+            self._react(server.next_step(body, arrived), body)
 
         def do_GET(self) -> None:
             if self.path.endswith("/stats"):
