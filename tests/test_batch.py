@@ -213,3 +213,22 @@ def test_a_dry_run_counts_without_sending(synthetic_server: ScriptedLLM) -> None
     assert estimate.output_tokens == 3 * 2000
     assert estimate.cost_usd is not None
     assert estimate.cost_usd > 0
+
+
+def test_a_table_output_is_written_from_the_store_and_survives_a_resume(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from eventx.cli import main
+    from tests.conftest import SEED_CASSETTES, SEEDS
+
+    output = tmp_path / "records.parquet"
+    command = ["extract", str(SEEDS), "--replay", str(SEED_CASSETTES), "-o", str(output)]
+    first = CliRunner().invoke(main, [*command, "--limit", "2"])
+    assert first.exit_code == 0, first.output
+    assert pq.read_table(output).num_rows > 0
+    again = CliRunner().invoke(main, command)
+    assert again.exit_code == 0, again.output
+    kinds = pq.read_table(output).column("record_kind").to_pylist()
+    assert (kinds.count("event"), kinds.count("claim")) == (11, 22)
+    assert not (tmp_path / "records.jsonl").exists()

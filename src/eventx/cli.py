@@ -34,7 +34,7 @@ from eventx.console import RunProgress, print_estimate, print_result_line, print
 from eventx.contract import stale_schemas, write_schemas
 from eventx.errors import BatchApiError, ConfigurationError, InputError
 from eventx.evaluate import evaluate, format_table
-from eventx.export import load_results, open_writer, read_results
+from eventx.export import load_results, open_writer, read_results, write_rows
 from eventx.extract import Extractor
 from eventx.fuse import fuse as fuse_results
 from eventx.gold import load_gold
@@ -71,6 +71,14 @@ def main(verbose: bool) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
     help="JSONL file to write, one result per article.  [default: stdout]",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    default=None,
+    help="Output format; csv and parquet give a row per event and per claim, written from "
+    "the run store when the run ends.  [default: from the output's suffix, else jsonl]",
 )
 @click.option(
     "--db",
@@ -154,6 +162,7 @@ def main(verbose: bool) -> None:
 def extract(
     inputs: tuple[Path, ...],
     output: Path | None,
+    output_format: str | None,
     db: Path | None,
     concurrency: int,
     limit: int | None,
@@ -188,7 +197,11 @@ def extract(
             deck.write_info(_recording_info(extractor))
         if retry_failed:
             store.retry_failed()
-        summary = _run(extractor, store, articles, output, concurrency, deck, _total(inputs, limit))
+        table = _table_format(output, output_format)
+        jsonl = None if table else output
+        summary = _run(extractor, store, articles, jsonl, concurrency, deck, _total(inputs, limit))
+        if table and output is not None:
+            write_rows(store.finished_results(), output, table)
     print_summary(summary, output, store.path)
     if summary.failed:
         sys.exit(EXIT_FAILED_ARTICLES)
@@ -332,6 +345,16 @@ def _run(
             return runner.run(articles)
     except ConfigurationError as error:
         raise click.UsageError(str(error)) from None
+
+
+def _table_format(output: Path | None, output_format: str | None) -> str | None:
+    """``csv`` or ``parquet`` when a table is asked for (by option or suffix), else None."""
+    chosen = output_format or (output.suffix.lower().lstrip(".") if output else None)
+    if chosen not in ("csv", "parquet"):
+        return None
+    if output is None:
+        raise click.UsageError(f"--format {chosen} needs an output file (-o)")
+    return chosen
 
 
 def _total(inputs: tuple[Path, ...], limit: int | None) -> Callable[[], int | None]:
