@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -93,3 +94,47 @@ def test_a_killed_run_resumes_to_the_same_output_without_paying_twice(
     for article_id, result in expected.items():
         assert got[article_id]["extraction"] == result["extraction"], article_id
         assert got[article_id]["error"] is None
+
+
+def _kill_after_seconds(command: list[str], seconds: float) -> None:
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def test_repeated_kills_at_random_moments_lose_and_repeat_nothing(
+    slow_server: ScriptedLLM, tmp_path: Path
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        "".join(article.model_dump_json() + "\n" for article in synthetic(ARTICLES)),
+        encoding="utf-8",
+    )
+    reference = tmp_path / "reference.jsonl"
+    subprocess.run(_command(feed, reference, slow_server), check=True, capture_output=True)
+    output, database = tmp_path / "out.jsonl", tmp_path / "out.jsonl.eventx.db"
+    command = _command(feed, output, slow_server)
+    # Once during start-up, then at random points of the run (mid-write included).
+    kill_points = [None, *sorted(random.Random(7).sample(range(2, ARTICLES - 2), 3))]
+    slow_server.requests.clear()
+    progress = []
+    for lines in kill_points:
+        finished = _done_ids(database) if database.exists() else set()
+        sent_before = len(slow_server.requests)
+        if lines is None:
+            _kill_after_seconds(command, 0.5)
+        else:
+            _kill_after(command, output, lines)
+        repeated = finished & set(_article_ids(slow_server.requests[sent_before:]))
+        assert not repeated, f"finished articles requested again: {sorted(repeated)}"
+        progress.append(len(_done_ids(database)) if database.exists() else 0)
+    assert len({done for done in progress if 0 < done < ARTICLES}) >= 2, progress
+    final = subprocess.run(command, capture_output=True, text=True)
+    assert final.returncode == 0, final.stderr
+    expected, got = _results(reference), _results(output)
+    assert got.keys() == expected.keys()
+    assert all(got[key]["extraction"] == expected[key]["extraction"] for key in expected)
+    assert _done_ids(database) == set(expected)

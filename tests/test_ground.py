@@ -135,3 +135,14 @@ def test_keep_policy_flags_ungrounded_evidence() -> None:
     assert extraction.claims[0].evidence[0].start is None
     assert [(w.code, w.record_id) for w in warnings] == [("ungrounded_evidence_kept", "c1")]
     assert GroundingPolicy("keep") is GroundingPolicy.KEEP
+
+
+def test_a_fuzzy_match_never_changes_a_number() -> None:
+    text = "Minister 98 met Foreign Minister Popșoi for talks round 98 in Chisinau."
+    index = ArticleIndex(text)
+    other = "Minister 14 met Foreign Minister Popșoi for talks round 14 in Chisinau."
+    assert index.locate(other) is None
+    reworded = "Minister 98 met Foreign Minister Popsoi for the talks round 98 in Chisinau."
+    span = index.locate(reworded)
+    assert span is not None
+    assert span.match == "fuzzy"

@@ -11,8 +11,10 @@ tried in order:
     dashes folded to ASCII, and whitespace runs collapsed to one space.
 ``fuzzy``
     the best rapidfuzz ``partial_ratio`` alignment of the normalized quote in the
-    normalized text scores at least :data:`DEFAULT_FUZZY_THRESHOLD` (0-100) and the
-    quote is at least :data:`MIN_FUZZY_LENGTH` characters long.
+    normalized text scores at least :data:`DEFAULT_FUZZY_THRESHOLD` (0-100), the
+    quote is at least :data:`MIN_FUZZY_LENGTH` characters long, and the quote and the
+    span hold the same numbers: a fuzzy match may differ in a word or a letter, never
+    in a figure, a date or a quantity.
 
 A quote found by none of them is *ungrounded*; what happens then is decided by a
 :class:`GroundingPolicy`.
@@ -24,6 +26,7 @@ original through its :class:`~eventx.clean.OffsetMap` (:class:`MappedIndex`).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -161,7 +164,7 @@ class ArticleIndex:
         start, end, score = _best_word_span(
             folded, haystack, alignment.dest_start, alignment.dest_end
         )
-        if score < self.fuzzy_threshold:
+        if score < self.fuzzy_threshold or _numbers(folded) != _numbers(haystack[start:end]):
             return None
         begin, stop = self.normalized.source_span(start, end)
         return Span(begin, stop, MatchKind.FUZZY, round(score, 1))
@@ -195,6 +198,14 @@ class MappedIndex:
         if mapped is None:
             return self.original.locate(quote)
         return Span(mapped[0], mapped[1], span.match, span.score)
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _numbers(text: str) -> list[str]:
+    """The digit runs of ``text``, in order."""
+    return _DIGITS.findall(text)
 
 
 def _token_edges(text: str, low: int, high: int, *, starts: bool) -> list[int]:

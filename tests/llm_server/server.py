@@ -30,9 +30,11 @@ import itertools
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -44,6 +46,7 @@ HERE = Path(__file__).parent
 ANSWERS = HERE / "answers"
 SEEDS = HERE.parent.parent / "seeds"
 ARTICLE_MARKER = "\n\nArticle text:\n"
+DRIP_BYTES = 512
 
 
 @dataclass
@@ -93,6 +96,16 @@ def reset() -> Step:
 def slow(delay: float) -> Step:
     """Answer normally after ``delay`` seconds (to provoke client timeouts)."""
     return Step("slow", delay=delay)
+
+
+def cut() -> Step:
+    """Send the headers and half of the body, then close the connection (reset mid-body)."""
+    return Step("cut")
+
+
+def drip(pause: float) -> Step:
+    """Send the answer a few bytes at a time, ``pause`` seconds apart (a slow stream)."""
+    return Step("drip", delay=pause)
 
 
 def expired() -> Step:
@@ -170,6 +183,16 @@ class RateWindow:
         }
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that give up (timeouts, resets) are part of the script, not errors."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class ScriptedLLM:
     """The server: start with :meth:`start`, queue steps with :meth:`script`.
 
@@ -190,20 +213,21 @@ class ScriptedLLM:
         latency: float = 0.0,
         limits: RateWindow | None = None,
         record_requests: bool = True,
+        faults: Callable[[dict[str, Any]], Step | None] | None = None,
     ) -> None:
         self.answers = seed_answers() if answers is None else answers
         self.fallback = fallback
         self.latency = latency
         self.limits = limits
         self.record_requests = record_requests
+        self.faults = faults
         self.served = 0
         self.first_request: float | None = None
         self.last_answer: float | None = None
         self.steps: deque[Step] = deque()
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self.batch = BatchEmulation(self)
 
@@ -245,6 +269,8 @@ class ScriptedLLM:
                 self.requests.append(body)
             if self.steps:
                 return self.steps.popleft()
+        if self.faults is not None and (fault := self.faults(body)) is not None:
+            return fault
         if self.limits is not None and (wait := self.limits.admit(body, arrived)) is not None:
             return Step("status", status=429, headers={"retry-after": f"{wait:.3f}"})
         return Step("answer", delay=self.latency)
@@ -356,10 +382,30 @@ def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
                 error = {"message": f"scripted HTTP {step.status}", "type": "scripted_error"}
                 self._send(step.status, {"error": error}, step.headers)
                 return
+            if step.kind in ("cut", "drip"):
+                self._send_badly(step, completion(step, body, server))
+                return
             time.sleep(step.delay)
             headers = server.limits.headers() if server.limits else None
             self._send(200, completion(step, body, server), headers)
             server.last_answer = time.time()
+
+        def _send_badly(self, step: Step, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload, ensure_ascii=False).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            if step.kind == "cut":
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            for start in range(0, len(data), DRIP_BYTES):
+                self.wfile.write(data[start : start + DRIP_BYTES])
+                self.wfile.flush()
+                time.sleep(step.delay)
 
         def _send(
             self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
