@@ -38,7 +38,6 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 from eventx.batch import fingerprint as run_fingerprint
 from eventx.batch import sync_output
 from eventx.batchfiles import (
-    TRANSIENT_STATUS,
     BatchLimits,
     BatchRequest,
     batch_priced,
@@ -52,9 +51,8 @@ from eventx.batchfiles import (
 from eventx.batchstore import BatchInfo, BatchLedger, OpenRequest
 from eventx.config import Settings
 from eventx.errors import BatchApiError, InputError
-from eventx.extract import Extractor
+from eventx.extract import Extractor, is_transient
 from eventx.models import Article, ErrorCategory, ExtractionResult
-from eventx.replay import is_replay_miss
 from eventx.retry import BackoffWait
 from eventx.store import Admission, RunStore, Status, cache_key, content_hash
 
@@ -108,16 +106,6 @@ def batch_url(settings: Settings) -> str:
     """
     host = urlsplit(settings.base_url or "").hostname or ""
     return "/chat/completions" if host.endswith(AZURE_HOST_SUFFIXES) else "/v1/chat/completions"
-
-
-def _is_transient(exception: BaseException) -> bool:
-    if is_replay_miss(exception):
-        return False
-    if isinstance(exception, openai.APIConnectionError):  # includes timeouts
-        return True
-    if isinstance(exception, openai.APIStatusError):
-        return exception.status_code in TRANSIENT_STATUS or exception.status_code >= 500
-    return False
 
 
 def _batch_info(batch: Any) -> BatchInfo:
@@ -238,7 +226,7 @@ class BatchClient:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.max_transient_retries + 1),
             wait=BackoffWait(max_wait=self.settings.max_retry_wait),
-            retry=retry_if_exception(_is_transient),
+            retry=retry_if_exception(is_transient),
             reraise=True,
             sleep=self._sleep,
         )

@@ -24,6 +24,7 @@ from eventx.models import (
     Usage,
 )
 from eventx.pricing import estimate_cost
+from eventx.retry import is_transient_status
 
 if TYPE_CHECKING:
     from eventx.extract import Extractor
@@ -34,7 +35,6 @@ MAX_FILE_BYTES = 190_000_000
 """Input files are kept below the API's 200 MB limit, with a margin."""
 BATCH_PRICE_FACTOR = 0.5
 """Batch answers cost half the live price (OpenAI and Azure OpenAI global batch)."""
-TRANSIENT_STATUS = frozenset({408, 409, 429})
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def line_failure(batch_id: str, line: dict[str, Any]) -> tuple[ErrorCategory, st
     status = int(response.get("status_code") or 0)
     body = response.get("body") or {}
     detail = body.get("error", {}).get("message") if isinstance(body, dict) else None
-    transient = status in TRANSIENT_STATUS or status >= 500
+    transient = is_transient_status(status)
     category = ErrorCategory.TRANSIENT if transient else ErrorCategory.API
     message = f"HTTP {status} in batch {batch_id}: {detail or 'no message'}"
     if transient:

@@ -63,6 +63,43 @@ def main(verbose: bool) -> None:
         logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 
+_MODEL = click.option("--model", help="Model (deployment) name.  [env: EVENTX_MODEL]")
+_BASE_URL = click.option(
+    "--base-url", help="OpenAI-compatible endpoint.  [env: EVENTX_BASE_URL, OPENAI_BASE_URL]"
+)
+_MODE = click.option(
+    "--mode",
+    type=click.Choice([m.value for m in Mode]),
+    help="How the schema is sent and the answer read.  [env: EVENTX_MODE; default: tools]",
+)
+_GROUNDING = click.option(
+    "--grounding",
+    type=click.Choice([p.value for p in GroundingPolicy]),
+    help="If evidence is not in the article.  [env: EVENTX_GROUNDING; default: drop]",
+)
+_MAX_REASKS = click.option(
+    "--max-reasks",
+    type=click.IntRange(0, 10),
+    help="Re-asks after an invalid answer.  [env: EVENTX_MAX_REASKS; default: 2]",
+)
+_MAX_OUTPUT_TOKENS = click.option(
+    "--max-output-tokens",
+    type=click.IntRange(1),
+    help="Output token limit sent with each request.  [env: EVENTX_MAX_OUTPUT_TOKENS]",
+)
+_DB = click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Run store (SQLite) for resuming.  [default: OUTPUT.eventx.db; in memory for stdout]",
+)
+
+
+def _endpoint_options(function: Any) -> Any:
+    """--model, --base-url and --mode."""
+    return _MODEL(_BASE_URL(_MODE(function)))
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -80,37 +117,11 @@ def main(verbose: bool) -> None:
     help="Output format; csv and parquet give a row per event and per claim, written from "
     "the run store when the run ends.  [default: from the output's suffix, else jsonl]",
 )
-@click.option(
-    "--db",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Run store (SQLite) for resuming.  [default: OUTPUT.eventx.db; in memory for stdout]",
-)
-@click.option("--model", help="Model name.  [env: EVENTX_MODEL]")
-@click.option(
-    "--base-url",
-    help="OpenAI-compatible endpoint.  [env: EVENTX_BASE_URL, OPENAI_BASE_URL]",
-)
-@click.option(
-    "--mode",
-    type=click.Choice([m.value for m in Mode]),
-    help="How the schema is sent and the answer read.  [env: EVENTX_MODE; default: tools]",
-)
-@click.option(
-    "--grounding",
-    type=click.Choice([p.value for p in GroundingPolicy]),
-    help="If evidence is not in the article.  [env: EVENTX_GROUNDING; default: drop]",
-)
-@click.option(
-    "--max-reasks",
-    type=click.IntRange(0, 10),
-    help="Re-asks after an invalid answer.  [env: EVENTX_MAX_REASKS; default: 2]",
-)
-@click.option(
-    "--max-output-tokens",
-    type=click.IntRange(1),
-    help="Output token limit sent with each request.  [env: EVENTX_MAX_OUTPUT_TOKENS]",
-)
+@_DB
+@_endpoint_options
+@_GROUNDING
+@_MAX_REASKS
+@_MAX_OUTPUT_TOKENS
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 1024),
@@ -579,32 +590,6 @@ def batch() -> None:
     """
 
 
-def _endpoint_options(function: Any) -> Any:
-    options = [
-        click.option("--model", help="Model (deployment) name.  [env: EVENTX_MODEL]"),
-        click.option(
-            "--base-url",
-            help="OpenAI-compatible endpoint.  [env: EVENTX_BASE_URL, OPENAI_BASE_URL]",
-        ),
-        click.option(
-            "--mode",
-            type=click.Choice([m.value for m in Mode]),
-            help="How the schema is sent and the answer read.  [env: EVENTX_MODE]",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
-
-
-_DB_OPTION = click.option(
-    "--db",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Run store.  [default: <output>.eventx.db]",
-)
-
-
 @batch.command("submit")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -614,13 +599,9 @@ _DB_OPTION = click.option(
     required=True,
     help="JSONL file that `collect` will write; the run store lives beside it.",
 )
-@_DB_OPTION
+@_DB
 @_endpoint_options
-@click.option(
-    "--max-output-tokens",
-    type=click.IntRange(1),
-    help="Output token limit sent with each request.  [env: EVENTX_MAX_OUTPUT_TOKENS]",
-)
+@_MAX_OUTPUT_TOKENS
 @click.option("--retry-failed", is_flag=True, help="Submit failed articles again.")
 @click.option(
     "--max-requests-per-file",
@@ -673,10 +654,8 @@ def batch_submit(
     default=None,
     help="The run's output JSONL (its store is beside it).",
 )
-@_DB_OPTION
-@click.option(
-    "--base-url", help="OpenAI-compatible endpoint.  [env: EVENTX_BASE_URL, OPENAI_BASE_URL]"
-)
+@_DB
+@_BASE_URL
 def batch_status_command(output: Path | None, db: Path | None, base_url: str | None) -> None:
     """Show each batch of a run: id, status, completed/failed/total, created, collected."""
     path = _store_path(output, db)
@@ -697,18 +676,10 @@ def batch_status_command(output: Path | None, db: Path | None, base_url: str | N
     required=True,
     help="JSONL file to write, one result per article (appended to).",
 )
-@_DB_OPTION
+@_DB
 @_endpoint_options
-@click.option(
-    "--grounding",
-    type=click.Choice([p.value for p in GroundingPolicy]),
-    help="If evidence is not in the article.  [env: EVENTX_GROUNDING; default: drop]",
-)
-@click.option(
-    "--max-reasks",
-    type=click.IntRange(0, 10),
-    help="Live re-asks after an invalid answer.  [env: EVENTX_MAX_REASKS; default: 2]",
-)
+@_GROUNDING
+@_MAX_REASKS
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 1000),

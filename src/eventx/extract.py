@@ -55,7 +55,7 @@ from eventx.pricing import estimate_cost
 from eventx.prompt import build_messages, model_facing_schema, prompt_hash
 from eventx.ratelimit import RateLimiter
 from eventx.replay import is_replay_miss
-from eventx.retry import BackoffWait
+from eventx.retry import BackoffWait, is_transient_status
 from eventx.tokens import count_message_tokens, count_tokens
 
 OnError = Literal["raise", "record"]
@@ -68,7 +68,6 @@ _INSTRUCTOR_MODES = {
     Mode.JSON: instructor.Mode.JSON,
     Mode.MD_JSON: instructor.Mode.MD_JSON,
 }
-_TRANSIENT_STATUS = frozenset({408, 409, 429})
 DEFAULT_OUTPUT_ESTIMATE = 2_000
 """Output tokens counted against the token rate when ``max_output_tokens`` is not set."""
 
@@ -164,13 +163,14 @@ class ModelAnswer(ArticleExtraction):
         return self
 
 
-def _is_transient(exception: BaseException) -> bool:
+def is_transient(exception: BaseException) -> bool:
+    """True for a fault worth retrying: a connection error, a timeout, 408/409/429/5xx."""
     if is_replay_miss(exception):
         return False
     if isinstance(exception, openai.APIConnectionError):  # includes timeouts
         return True
     if isinstance(exception, openai.APIStatusError):
-        return exception.status_code in _TRANSIENT_STATUS or exception.status_code >= 500
+        return is_transient_status(exception.status_code)
     return False
 
 
@@ -382,7 +382,7 @@ class Extractor:
         return {
             "stop": stop_after_attempt(self.settings.max_transient_retries + 1),
             "wait": BackoffWait(max_wait=self.settings.max_retry_wait),
-            "retry": retry_if_exception(_is_transient),
+            "retry": retry_if_exception(is_transient),
             "reraise": True,
         }
 
@@ -584,7 +584,7 @@ def _failure_kind(cause: BaseException) -> tuple[type[errors.ExtractionError], s
             "the answer was cut off at the output token limit; raise max_output_tokens"
         )
     if isinstance(cause, openai.APIStatusError | openai.APIConnectionError):
-        kind = errors.TransientFaultError if _is_transient(cause) else errors.ApiError
+        kind = errors.TransientFaultError if is_transient(cause) else errors.ApiError
         return kind, _describe_api_error(cause)
     if isinstance(cause, AssertionError) and "Unable to generate a response" in str(cause):
         return errors.RefusalError, f"the model refused: {cause}"

@@ -65,3 +65,12 @@ class BackoffWait:
             return min(told, self.max_wait)
         ceiling = self.initial * 2 ** (retry_state.attempt_number - 1)
         return random.uniform(0, min(ceiling, self.max_wait))
+
+
+TRANSIENT_STATUS = frozenset({408, 409, 429})
+"""HTTP statuses worth retrying besides every 5xx: timeout, conflict, rate limited."""
+
+
+def is_transient_status(status: int) -> bool:
+    """True for an HTTP status that a later retry may not get: 408, 409, 429 and 5xx."""
+    return status in TRANSIENT_STATUS or status >= 500
