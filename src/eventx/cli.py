@@ -63,6 +63,29 @@ def main(verbose: bool) -> None:
         logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 
+_BUDGET_OPTIONS = (
+    click.option(
+        "--max-requests-per-article",
+        type=click.IntRange(1, 1_000_000),
+        help="HTTP requests one article may send, retries, re-asks and chunks included.  "
+        "[env: EVENTX_MAX_REQUESTS_PER_ARTICLE; default: (retries+1) x (re-asks+1) per chunk]",
+    ),
+    click.option(
+        "--max-tokens-per-article",
+        type=click.IntRange(1),
+        help="Prompt plus completion tokens one article may use; a request that would cross "
+        "it is not sent.  [env: EVENTX_MAX_TOKENS_PER_ARTICLE; default: no limit]",
+    ),
+)
+
+
+def _budget_options(command: Any) -> Any:
+    """The per-article budget options (see docs/retries.md, "Bounded cost")."""
+    for option in reversed(_BUDGET_OPTIONS):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -111,6 +134,7 @@ def main(verbose: bool) -> None:
     type=click.IntRange(1),
     help="Output token limit sent with each request.  [env: EVENTX_MAX_OUTPUT_TOKENS]",
 )
+@_budget_options
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 1024),
@@ -709,6 +733,7 @@ def batch_status_command(output: Path | None, db: Path | None, base_url: str | N
     type=click.IntRange(0, 10),
     help="Live re-asks after an invalid answer.  [env: EVENTX_MAX_REASKS; default: 2]",
 )
+@_budget_options
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 1000),
