@@ -63,7 +63,7 @@ def _served_usage(server: llm.ScriptedLLM, script: list[llm.Step]) -> tuple[int,
 
 
 def test_a_transient_storm_stops_at_the_request_budget(server, sleeps, extractors) -> None:
-    server.script(*[llm.http_error(503)] * 10)
+    server.script(*[llm.http_error(503, "5")] * 10)
     extractor = extractors(server, max_transient_retries=20, max_requests_per_article=4)
     with pytest.raises(BudgetExceededError) as caught:
         extractor.extract(ARTICLE)
@@ -74,6 +74,8 @@ def test_a_transient_storm_stops_at_the_request_budget(server, sleeps, extractor
     assert error.usage.requests == 4
     assert error.attempts == 0
     assert "4 of 4 requests" in str(error)
+    # Retry-After honoured between the four requests, not before the one the budget refused
+    assert sleeps.waits == [5.0, 5.0, 5.0, 0.0]
 
 
 def test_repeated_invalid_answers_stop_at_the_request_budget(server, extractors) -> None:
@@ -264,3 +266,25 @@ def test_the_cli_applies_the_budget(server, tmp_path) -> None:
     assert line["error"]["category"] == "budget"
     assert line["budget"] == {"max_requests": 2, "max_tokens": 900_000}
     assert line["usage"]["requests"] == len(server.requests) == 2
+
+
+def test_a_batch_answer_counts_against_the_budget_of_its_live_reasks(server, extractors) -> None:
+    extractor = extractors(server, max_requests_per_article=2)
+    body = extractor.request_bodies(ARTICLE)[0]
+    invalid = llm.completion(llm.malformed(GOOD), body, server)
+    server.script(llm.malformed(GOOD))
+
+    async def collect() -> ExtractionResult:
+        async with extractor:
+            return await extractor.aextract(ARTICLE, on_error="record", answer_bodies=[invalid])
+
+    result = asyncio.run(collect())
+    assert result.error is not None
+    assert result.error.category is ErrorCategory.BUDGET
+    assert "2 of 2 requests" in result.error.message
+    assert len(server.requests) == 1  # the batch answer was the first of the two
+    assert result.attempts == 2
+    live_prompt, live_completion = _served_usage(server, [llm.malformed(GOOD)])
+    batch_usage = invalid["usage"]
+    assert result.usage.prompt_tokens == live_prompt + batch_usage["prompt_tokens"]
+    assert result.usage.completion_tokens == live_completion + batch_usage["completion_tokens"]

@@ -36,7 +36,13 @@ import instructor
 import openai
 from instructor.core import IncompleteOutputException, InstructorRetryException
 from pydantic import ValidationError, model_validator
-from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+)
 
 from eventx import errors
 from eventx.chunk import merge_parts, number_ids
@@ -145,10 +151,15 @@ class _Call:
         self.usage.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
         self.usage.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
 
+    @property
+    def requests_sent(self) -> int:
+        """Requests counted against the budget: sent live, or answered by the Batch API."""
+        return self.usage.requests + self.prepaid_requests
+
     def budget_overrun(self, tokens: int) -> tuple[str, int, int, str] | None:
         """(budget, limit, needed, message) when sending a request estimated at ``tokens``
         would cross the article's budget; None when it may be sent."""
-        sent = self.usage.requests + self.prepaid_requests
+        sent = self.requests_sent
         if sent + 1 > self.budget.max_requests:
             limit = self.budget.max_requests
             message = (
@@ -366,7 +377,7 @@ class Extractor:
             response = call.prefilled.pop(0)
             call.prepaid_requests += 1
         else:
-            retrying = Retrying(sleep=self._sleep, **self._transient_policy())
+            retrying = Retrying(sleep=self._sleep, **self._transient_policy(call))
             for attempt in retrying:
                 with attempt:
                     response = self._send(call, kwargs)
@@ -379,7 +390,7 @@ class Extractor:
             response = call.prefilled.pop(0)
             call.prepaid_requests += 1
         else:
-            retrying = AsyncRetrying(sleep=self._async_sleep, **self._transient_policy())
+            retrying = AsyncRetrying(sleep=self._async_sleep, **self._transient_policy(call))
             async for attempt in retrying:
                 with attempt:
                     response = await self._send_async(call, kwargs)
@@ -438,10 +449,16 @@ class Extractor:
             self.limiter.observe(error.status_code, error.response.headers)
             raise
 
-    def _transient_policy(self) -> dict[str, Any]:
+    def _transient_policy(self, call: _Call) -> dict[str, Any]:
+        backoff = BackoffWait(max_wait=self.settings.max_retry_wait)
+
+        def wait(state: RetryCallState) -> float:
+            # No backoff before a retry the request budget will refuse anyway.
+            return 0.0 if call.requests_sent >= call.budget.max_requests else backoff(state)
+
         return {
             "stop": stop_after_attempt(self.settings.max_transient_retries + 1),
-            "wait": BackoffWait(max_wait=self.settings.max_retry_wait),
+            "wait": wait,
             "retry": retry_if_exception(_is_transient),
             "reraise": True,
         }
