@@ -89,6 +89,18 @@ def test_repeated_invalid_answers_stop_at_the_request_budget(server, extractors)
     assert result.budget == ArticleBudget(max_requests=3)
 
 
+def test_the_answer_the_budget_leaves_no_reask_for_is_grounded_as_the_last(
+    server, extractors
+) -> None:
+    """Ungrounded quotes on the last answer the budget allows: the grounding policy
+    decides, as on the last re-ask, instead of a re-ask the budget would refuse."""
+    server.script(llm.answer(_ungrounded(GOOD)), llm.answer(_ungrounded(GOOD)))
+    result = extractors(server, max_requests_per_article=2).extract(ARTICLE)
+    assert result.ok
+    assert len(server.requests) == result.usage.requests == result.attempts == 2
+    assert [w.code for w in result.warnings] == ["ungrounded_record_dropped"]
+
+
 def test_a_token_budget_below_one_request_sends_nothing(server, extractors) -> None:
     extractor = extractors(server, max_tokens_per_article=1_000)
     result = extractor.extract(ARTICLE, on_error="record")

@@ -178,7 +178,9 @@ class _Call:
 
     @property
     def final_answer(self) -> bool:
-        return self.part_answers >= self.max_attempts
+        """No re-ask can follow: re-asks are used up, or the request budget is."""
+        spent = self.requests_sent >= self.budget.max_requests
+        return self.part_answers >= self.max_attempts or spent
 
 
 _current_call: ContextVar[_Call | None] = ContextVar("eventx_current_call", default=None)
