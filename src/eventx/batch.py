@@ -64,6 +64,14 @@ class RunSummary:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     failures: Counter[str] = field(default_factory=Counter)
+    most_requests: int = 0
+    """The most requests any one article of this run sent."""
+    most_tokens: int = 0
+    """The most tokens (prompt plus completion) any one article of this run used."""
+    request_budgets: set[int] = field(default_factory=set)
+    """The per-article request budgets applied (one per chunk count when derived)."""
+    token_budgets: set[int | None] = field(default_factory=set)
+    """The per-article token budgets applied (None: no token limit)."""
 
     def add(self, result: ExtractionResult) -> None:
         """Count one result in."""
@@ -76,6 +84,11 @@ class RunSummary:
             self.prompt_tokens += result.usage.prompt_tokens
             self.completion_tokens += result.usage.completion_tokens
             self.cost_usd += result.usage.cost_usd or 0.0
+            self.most_requests = max(self.most_requests, result.usage.requests)
+            self.most_tokens = max(self.most_tokens, result.usage.total_tokens)
+            if result.budget is not None:
+                self.request_budgets.add(result.budget.max_requests)
+                self.token_budgets.add(result.budget.max_tokens)
         if result.error is not None:
             self.failed += 1
             self.failures[result.error.category.value] += 1
@@ -87,6 +100,11 @@ class RunSummary:
     def total_tokens(self) -> int:
         """Prompt plus completion tokens paid in this run."""
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def budget_failures(self) -> int:
+        """Articles stopped by their request or token budget."""
+        return self.failures[ErrorCategory.BUDGET.value]
 
 
 def fingerprint(extractor: Extractor) -> dict[str, str]:

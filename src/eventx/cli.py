@@ -63,6 +63,29 @@ def main(verbose: bool) -> None:
         logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 
+_BUDGET_OPTIONS = (
+    click.option(
+        "--max-requests-per-article",
+        type=click.IntRange(1, 1_000_000),
+        help="HTTP requests one article may send, retries, re-asks and chunks included.  "
+        "[env: EVENTX_MAX_REQUESTS_PER_ARTICLE; default: (retries+1) x (re-asks+1) per chunk]",
+    ),
+    click.option(
+        "--max-tokens-per-article",
+        type=click.IntRange(1),
+        help="Prompt plus completion tokens one article may use; a request that would cross "
+        "it is not sent.  [env: EVENTX_MAX_TOKENS_PER_ARTICLE; default: no limit]",
+    ),
+)
+
+
+def _budget_options(command: Any) -> Any:
+    """The per-article budget options (see docs/retries.md, "Bounded cost")."""
+    for option in reversed(_BUDGET_OPTIONS):
+        command = option(command)
+    return command
+
+
 _MODEL = click.option("--model", help="Model (deployment) name.  [env: EVENTX_MODEL]")
 _BASE_URL = click.option(
     "--base-url", help="OpenAI-compatible endpoint.  [env: EVENTX_BASE_URL, OPENAI_BASE_URL]"
@@ -122,6 +145,7 @@ def _endpoint_options(function: Any) -> Any:
 @_GROUNDING
 @_MAX_REASKS
 @_MAX_OUTPUT_TOKENS
+@_budget_options
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 1024),
@@ -526,26 +550,6 @@ def convert(results: Path, output: Path, table_format: str | None, no_errors: bo
         sys.exit(EXIT_FAILED_ARTICLES)
 
 
-def _print_summary(summary: RunSummary, output: Path | None) -> None:
-    by_type = ", ".join(f"{name} {count}" for name, count in sorted(summary.events.items()))
-    lines = [
-        f"articles:  {summary.articles} ({summary.articles - summary.failed} ok, "
-        f"{summary.failed} failed)",
-        f"events:    {sum(summary.events.values())}" + (f" ({by_type})" if by_type else ""),
-        f"claims:    {summary.claims}",
-        f"warnings:  {summary.warnings}",
-        f"requests:  {summary.requests}",
-        f"tokens:    {summary.prompt_tokens} prompt + {summary.completion_tokens} completion",
-    ]
-    if summary.cost_usd:
-        lines.append(f"cost:      ~${summary.cost_usd:.4f}")
-    if summary.failures:
-        lines.append("failures:  " + ", ".join(f"{k} {v}" for k, v in summary.failures.items()))
-    if output is not None:
-        lines.append(f"output:    {output}")
-    click.echo("\n".join(lines), err=True)
-
-
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -680,6 +684,7 @@ def batch_status_command(output: Path | None, db: Path | None, base_url: str | N
 @_endpoint_options
 @_GROUNDING
 @_MAX_REASKS
+@_budget_options
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 1000),

@@ -17,12 +17,19 @@ tpm (tokens per minute)     EVENTX_TPM                              see below
 clean                       EVENTX_CLEAN                            true
 max_chunk_tokens            EVENTX_MAX_CHUNK_TOKENS                 6000
 chunk_overlap_tokens        EVENTX_CHUNK_OVERLAP_TOKENS             300
+max_requests_per_article    EVENTX_MAX_REQUESTS_PER_ARTICLE         see below
+max_tokens_per_article      EVENTX_MAX_TOKENS_PER_ARTICLE           no limit
 ==========================  ======================================  ==================
 
 Rate limits: unset, they default to 500 requests and 200,000 tokens a minute (OpenAI's
 first usage tier) when talking to OpenAI, and to no client-side limit for any other
 endpoint; either way, limits the provider announces in ``x-ratelimit-limit-*`` headers
 replace the defaults. Limits set explicitly are never raised by the provider's headers.
+
+Budget: unset, an article may send ``(max_transient_retries + 1) × (max_reasks + 1)``
+requests per chunk, the most its retries and re-asks can ever take, so the default
+never cuts a retry path short; a budget set explicitly caps the article as a whole.
+See docs/retries.md, "Bounded cost".
 """
 
 from __future__ import annotations
@@ -88,6 +95,8 @@ class Settings:
     clean: bool = True
     max_chunk_tokens: int = DEFAULT_MAX_CHUNK_TOKENS
     chunk_overlap_tokens: int = DEFAULT_CHUNK_OVERLAP_TOKENS
+    max_requests_per_article: int | None = None
+    max_tokens_per_article: int | None = None
 
     @classmethod
     def resolve(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -107,6 +116,16 @@ class Settings:
     def max_attempts(self) -> int:
         """Model answers requested per article: the first one plus the re-asks."""
         return self.max_reasks + 1
+
+    def request_budget(self, chunks: int) -> int:
+        """HTTP requests an article sent in ``chunks`` parts may send, all included.
+
+        ``max_requests_per_article`` when set; otherwise the most the retry policies
+        can take: ``(max_transient_retries + 1) × (max_reasks + 1)`` per chunk.
+        """
+        if self.max_requests_per_article is not None:
+            return self.max_requests_per_article
+        return (self.max_transient_retries + 1) * self.max_attempts * max(chunks, 1)
 
     def require_endpoint(self) -> None:
         """Raise :class:`ConfigurationError` unless a key or a custom endpoint is set."""
@@ -154,6 +173,8 @@ _ENV: dict[str, tuple[str, ...]] = {
     "clean": ("EVENTX_CLEAN",),
     "max_chunk_tokens": ("EVENTX_MAX_CHUNK_TOKENS",),
     "chunk_overlap_tokens": ("EVENTX_CHUNK_OVERLAP_TOKENS",),
+    "max_requests_per_article": ("EVENTX_MAX_REQUESTS_PER_ARTICLE",),
+    "max_tokens_per_article": ("EVENTX_MAX_TOKENS_PER_ARTICLE",),
 }
 
 _CONVERTERS: dict[str, Any] = {
@@ -171,6 +192,8 @@ _CONVERTERS: dict[str, Any] = {
     "clean": _to_bool,
     "max_chunk_tokens": int,
     "chunk_overlap_tokens": int,
+    "max_requests_per_article": int,
+    "max_tokens_per_article": int,
 }
 
 _LIMITS: dict[str, tuple[float, float]] = {
@@ -185,6 +208,8 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "tpm": (1, 10_000_000_000),
     "max_chunk_tokens": (100, 10_000_000),
     "chunk_overlap_tokens": (0, 100_000),
+    "max_requests_per_article": (1, 1_000_000),
+    "max_tokens_per_article": (1, 10_000_000_000),
 }
 
 

@@ -119,6 +119,8 @@ def print_summary(summary: RunSummary, output: Path | None, store: Path | None) 
     ]
     if summary.cost_usd:
         rows.append(("cost", f"~${summary.cost_usd:.4f}"))
+    if summary.request_budgets or summary.token_budgets:
+        rows.append(("per article", _budget_use(summary)))
     if summary.failures:
         rows.append(("failures", ", ".join(f"{k} {v}" for k, v in summary.failures.items())))
     if output is not None:
@@ -126,6 +128,27 @@ def print_summary(summary: RunSummary, output: Path | None, store: Path | None) 
     if store is not None:
         rows.append(("run store", str(store)))
     _print_table("run summary", rows)
+
+
+def _budget_use(summary: RunSummary) -> str:
+    """The most one article spent, against the budgets applied."""
+    requests = _span(summary.request_budgets)
+    tokens = _span(summary.token_budgets)
+    return (
+        f"at most {summary.most_requests} requests (budget {requests}), "
+        f"{summary.most_tokens:,} tokens (budget {tokens}); "
+        f"{summary.budget_failures} stopped by the budget"
+    )
+
+
+def _span(limits: set[int] | set[int | None]) -> str:
+    """``18``, ``18-36`` or ``none``: the budgets applied over a run."""
+    known = sorted(limit for limit in limits if limit is not None)
+    if not known:
+        return "none"
+    low, high = f"{known[0]:,}", f"{known[-1]:,}"
+    text = low if low == high else f"{low}-{high}"
+    return text + (" or none" if None in limits else "")
 
 
 def print_estimate(estimate: RunEstimate, model: str) -> None:

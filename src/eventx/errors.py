@@ -13,7 +13,8 @@ Every error eventx raises on purpose derives from :class:`EventxError`::
         ├── UngroundedEvidenceError evidence not found in the article (policy "fail")
         ├── TruncatedOutputError    the answer was cut off (finish_reason=length)
         ├── RefusalError            the model refused to answer
-        └── ReplayError             no recorded response matches the request (replay mode)
+        ├── ReplayError             no recorded response matches the request (replay mode)
+        └── BudgetExceededError     the article's request or token budget would be crossed
 
 Errors carry context: the article id, the failure category, the attempts made
 and the usage spent so far, so a batch can record them and go on.
@@ -113,3 +114,30 @@ class ReplayError(ExtractionError):
     """Replay mode found no recorded response for the request."""
 
     category = ErrorCategory.REPLAY
+
+
+class BudgetExceededError(ExtractionError):
+    """The next request would cross the article's request or token budget; not sent.
+
+    ``budget`` names the budget (``"requests"`` or ``"tokens"``), ``limit`` its
+    value and ``needed`` what sending the next request would have brought the
+    article to. Neither retried nor re-asked: the budget is the article's last word.
+    """
+
+    category = ErrorCategory.BUDGET
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        budget: str,
+        limit: int,
+        needed: int,
+        article_id: str,
+        attempts: int,
+        usage: Usage | None = None,
+    ) -> None:
+        super().__init__(message, article_id=article_id, attempts=attempts, usage=usage)
+        self.budget = budget
+        self.limit = limit
+        self.needed = needed

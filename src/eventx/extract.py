@@ -11,7 +11,11 @@ The article is prepared first (cleaned, language settled, split when long: see
 :mod:`eventx.prepare`); each chunk is one call, grounded against the text the model
 saw with offsets translated to the original, and the chunks' records are merged.
 Usage is counted on every response that comes back, across both policies and all
-chunks. This is the only module that imports openai or instructor.
+chunks. Every request passes one budget check before it is counted and sent
+(:meth:`Extractor._within_budget`): when the article's request or token budget would
+be crossed, nothing is sent and the article fails with :class:`~eventx.errors.BudgetExceededError`,
+which neither tenacity nor instructor retries. This is the only module that imports
+openai or instructor.
 """
 
 from __future__ import annotations
@@ -32,7 +36,13 @@ import instructor
 import openai
 from instructor.core import IncompleteOutputException, InstructorRetryException
 from pydantic import ValidationError, model_validator
-from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+)
 
 from eventx import errors
 from eventx.chunk import merge_parts, number_ids
@@ -48,7 +58,14 @@ from eventx.ground import (
     ground,
     reask_message,
 )
-from eventx.models import Article, ArticleExtraction, ExtractionResult, Usage, clear_read_only
+from eventx.models import (
+    Article,
+    ArticleBudget,
+    ArticleExtraction,
+    ExtractionResult,
+    Usage,
+    clear_read_only,
+)
 from eventx.normalize import normalize_extraction
 from eventx.prepare import Part, PreparedArticle, prepare
 from eventx.pricing import estimate_cost
@@ -79,7 +96,10 @@ class _Call:
     prepared: PreparedArticle
     max_attempts: int
     fuzzy_threshold: float
+    budget: ArticleBudget
     usage: Usage = field(default_factory=Usage)
+    prepaid_requests: int = 0
+    """Requests sent elsewhere (Batch API answers): counted against the request budget."""
     answers: int = 0
     ungrounded: list[Ungrounded] = field(default_factory=list)
     index: Locator | None = None
@@ -131,8 +151,35 @@ class _Call:
         self.usage.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
 
     @property
+    def requests_sent(self) -> int:
+        """Requests counted against the budget: sent live, or answered by the Batch API."""
+        return self.usage.requests + self.prepaid_requests
+
+    def budget_overrun(self, tokens: int) -> tuple[str, int, int, str] | None:
+        """(budget, limit, needed, message) when sending a request estimated at ``tokens``
+        would cross the article's budget; None when it may be sent."""
+        sent = self.requests_sent
+        if sent + 1 > self.budget.max_requests:
+            limit = self.budget.max_requests
+            message = (
+                f"request budget spent: {sent} of {limit} requests sent (retries, re-asks "
+                "and chunks included); raise max_requests_per_article to allow more"
+            )
+            return "requests", limit, sent + 1, message
+        used, limit_tokens = self.usage.total_tokens, self.budget.max_tokens
+        if limit_tokens is not None and used + tokens > limit_tokens:
+            message = (
+                f"token budget would be crossed: {used:,} tokens used + {tokens:,} estimated "
+                f"for the next request > {limit_tokens:,}; raise max_tokens_per_article"
+            )
+            return "tokens", limit_tokens, used + tokens, message
+        return None
+
+    @property
     def final_answer(self) -> bool:
-        return self.part_answers >= self.max_attempts
+        """No re-ask can follow: re-asks are used up, or the request budget is."""
+        spent = self.requests_sent >= self.budget.max_requests
+        return self.part_answers >= self.max_attempts or spent
 
 
 _current_call: ContextVar[_Call | None] = ContextVar("eventx_current_call", default=None)
@@ -301,10 +348,16 @@ class Extractor:
         return _INSTRUCTOR_MODES[self.settings.mode]
 
     def _new_call(self, article: Article) -> _Call:
+        prepared = prepare(article, self.settings)
+        budget = ArticleBudget(
+            max_requests=self.settings.request_budget(len(prepared.parts)),
+            max_tokens=self.settings.max_tokens_per_article,
+        )
         return _Call(
-            prepared=prepare(article, self.settings),
+            prepared=prepared,
             max_attempts=self.settings.max_attempts,
             fuzzy_threshold=self.settings.fuzzy_threshold,
+            budget=budget,
         )
 
     def _ask(self, call: _Call, create: Any, part: Part) -> ArticleExtraction:
@@ -324,8 +377,9 @@ class Extractor:
         call = _require_call()
         if call.prefilled:
             response = call.prefilled.pop(0)
+            call.prepaid_requests += 1
         else:
-            retrying = Retrying(sleep=self._sleep, **self._transient_policy())
+            retrying = Retrying(sleep=self._sleep, **self._transient_policy(call))
             for attempt in retrying:
                 with attempt:
                     response = self._send(call, kwargs)
@@ -336,16 +390,35 @@ class Extractor:
         call = _require_call()
         if call.prefilled:
             response = call.prefilled.pop(0)
+            call.prepaid_requests += 1
         else:
-            retrying = AsyncRetrying(sleep=self._async_sleep, **self._transient_policy())
+            retrying = AsyncRetrying(sleep=self._async_sleep, **self._transient_policy(call))
             async for attempt in retrying:
                 with attempt:
                     response = await self._send_async(call, kwargs)
         call.count_response(response)
         return response
 
+    def _within_budget(self, call: _Call, body: dict[str, Any]) -> int:
+        """The request's token estimate, once the article's budget allows sending it.
+
+        The one budget check every request passes (transient retries, re-asks, chunks,
+        re-asks of Batch API answers), before it is counted, paced or sent.
+
+        Raises:
+            BudgetExceededError: the request would cross the request or token budget.
+        """
+        tokens = estimate_request_tokens(body)
+        overrun = call.budget_overrun(tokens)
+        if overrun is not None:
+            budget, limit, needed, message = overrun
+            raise errors.BudgetExceededError(
+                message, budget=budget, limit=limit, needed=needed, **self._error_context(call)
+            )
+        return tokens
+
     def _send(self, call: _Call, kwargs: dict[str, Any]) -> Any:
-        tokens = estimate_request_tokens(kwargs)
+        tokens = self._within_budget(call, kwargs)
         if (delay := self.limiter.reserve(tokens)) > 0:
             self._sleep(delay)
         while (delay := self.limiter.admit(tokens)) > 0:
@@ -357,7 +430,7 @@ class Extractor:
         return raw.parse()
 
     async def _send_async(self, call: _Call, kwargs: dict[str, Any]) -> Any:
-        tokens = estimate_request_tokens(kwargs)
+        tokens = self._within_budget(call, kwargs)
         if (delay := self.limiter.reserve(tokens)) > 0:
             await self._async_sleep(delay)
         async with self.in_flight or contextlib.nullcontext():
@@ -378,10 +451,16 @@ class Extractor:
             self.limiter.observe(error.status_code, error.response.headers)
             raise
 
-    def _transient_policy(self) -> dict[str, Any]:
+    def _transient_policy(self, call: _Call) -> dict[str, Any]:
+        backoff = BackoffWait(max_wait=self.settings.max_retry_wait)
+
+        def wait(state: RetryCallState) -> float:
+            # No backoff before a retry the request budget will refuse anyway.
+            return 0.0 if call.requests_sent >= call.budget.max_requests else backoff(state)
+
         return {
             "stop": stop_after_attempt(self.settings.max_transient_retries + 1),
-            "wait": BackoffWait(max_wait=self.settings.max_retry_wait),
+            "wait": wait,
             "retry": retry_if_exception(is_transient),
             "reraise": True,
         }
@@ -437,13 +516,15 @@ class Extractor:
     def _failed(self, call: _Call, exc: Exception, on_error: OnError) -> ExtractionResult:
         error = exc if isinstance(exc, errors.ExtractionError) else self._classify(call, exc)
         if on_error == "raise":
-            if error is exc:
+            if error is exc or error is exc.__cause__:
                 raise error
             raise error from exc
         return self._result(call, error=error.to_record())
 
     def _classify(self, call: _Call, exc: Exception) -> errors.ExtractionError:
         cause = (exc.__cause__ if isinstance(exc, InstructorRetryException) else exc) or exc
+        if isinstance(cause, errors.ExtractionError):  # the budget stopped the call
+            return cause
         # An eventx error raised mid-call (e.g. a misconfigured client) is not the model's fault.
         if isinstance(cause, errors.EventxError):
             raise cause
@@ -473,6 +554,7 @@ class Extractor:
             chunks=len(prepared.parts),
             usage=call.usage,
             attempts=call.answers,
+            budget=call.budget,
             model=self.settings.model,
             mode=self.settings.mode.value,
             prompt_hash=self.prompt_hash,

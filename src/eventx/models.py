@@ -452,6 +452,18 @@ class Usage(_Model):
         return self.prompt_tokens + self.completion_tokens
 
 
+class ArticleBudget(_Model):
+    """The per-article limits an extraction ran under; what was spent is in ``usage``."""
+
+    max_requests: int = Field(
+        description="HTTP requests allowed for the article: retries, re-asks and chunks included."
+    )
+    max_tokens: int | None = Field(
+        default=None,
+        description="Prompt plus completion tokens allowed for the article; null: no limit.",
+    )
+
+
 class ErrorCategory(StrEnum):
     """Why an article failed."""
 
@@ -464,6 +476,7 @@ class ErrorCategory(StrEnum):
     TRUNCATED = "truncated"
     REFUSED = "refused"
     REPLAY = "replay"
+    BUDGET = "budget"
 
 
 class ErrorRecord(_Model):
@@ -534,6 +547,11 @@ class ExtractionResult(_Model):
     cached: bool = Field(
         default=False,
         description="True when the answer came from the run store's cache: nothing paid for it.",
+    )
+    budget: ArticleBudget | None = Field(
+        default=None,
+        description="The request and token budget the article was extracted under; null when "
+        "it never reached the model.",
     )
     error: ErrorRecord | None = None
 
