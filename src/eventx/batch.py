@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eventx.errors import InputError
+from eventx.errors import ConfigurationError, InputError
 from eventx.extract import (
     DEFAULT_OUTPUT_ESTIMATE,
     Extractor,
@@ -228,10 +228,20 @@ class BatchRunner:
                 done.set()
 
     async def _extract(self, article: Article) -> ExtractionResult:
-        if self.cassettes is None:
-            return await self.extractor.aextract(article, on_error="record")
-        with self.cassettes.cassette(article.id):
-            return await self.extractor.aextract(article, on_error="record")
+        try:
+            if self.cassettes is None:
+                return await self.extractor.aextract(article, on_error="record")
+            with self.cassettes.cassette(article.id):
+                return await self.extractor.aextract(article, on_error="record")
+        except ConfigurationError:
+            raise  # every article would fail the same way: the run stops with the message
+        except Exception as error:  # one article's unforeseen failure must not stop the run
+            message = (
+                f"article {article.id!r} could not be processed "
+                f"({type(error).__name__}: {str(error)[:300]})"
+            )
+            record = ErrorRecord(category=ErrorCategory.INPUT, message=message)
+            return error_result(article.id, record, self.extractor)
 
     def _finish(self, result: ExtractionResult, digest: str, key: str | None) -> None:
         self.store.finish(result, digest, key)
