@@ -228,6 +228,7 @@ def test_the_key_passed_as_an_argument_stays_out_of_error_records(
         result = extractor.extract(Article(id="kyiv", text=ARTICLE), on_error="record")
     assert result.error is not None
     assert "HTTP 401" in result.error.message
+    assert "Incorrect API key provided: [redacted] Key [redacted]" in result.error.message
     assert _leaks({"result": result.model_dump_json()}, canary) == []
     assert canary not in repr(extractor.settings)
 

@@ -27,10 +27,11 @@ _CREDENTIALS = re.compile(
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """``text`` with the given ``secrets``, bearer credentials and ``sk-`` keys replaced
     by :data:`REDACTED`."""
+    text = _CREDENTIALS.sub(REDACTED, text)
     for secret in secrets:
         if secret and len(secret) >= MIN_SECRET_LENGTH:
             text = text.replace(secret, REDACTED)
-    return _CREDENTIALS.sub(REDACTED, text)
+    return text
 
 
 def scrub_error(error: BaseException, secrets: Iterable[str | None] = ()) -> None:
