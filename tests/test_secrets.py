@@ -247,9 +247,14 @@ def test_a_raised_api_error_and_its_traceback_carry_no_key(
 
 
 def test_redact_removes_configured_keys_bearer_credentials_and_secret_keys() -> None:
-    text = "bad key sk-proj-ABCDEF123456 (Authorization: Bearer abc.def) for token s3cr3t-t0ken"
+    text = (
+        "bad key sk-proj-ABCDEF123456 (Authorization: Bearer eyJhbGciOi.J9-x_y) for token "
+        "s3cr3t-t0ken; bearer tokens only"
+    )
     cleaned = redact(text, ["s3cr3t-t0ken", None, "replay"])
-    assert cleaned == ("bad key [redacted] (Authorization: [redacted]) for token [redacted]")
+    assert cleaned == (
+        "bad key [redacted] (Authorization: [redacted]) for token [redacted]; bearer tokens only"
+    )
     assert redact("replay the cassette", ["replay"]) == "replay the cassette"
 
 

@@ -18,8 +18,8 @@ MIN_SECRET_LENGTH = 8
 """Shorter configured keys (placeholders such as ``replay``) are not searched for."""
 
 _CREDENTIALS = re.compile(
-    r"\b(?:bearer|basic)\s+[^\s'\",;)}\]]+"  # an Authorization header's value
-    r"|\bsk-[A-Za-z0-9_-]{8,}",  # an OpenAI-style secret key
+    r"\bbearer\s+[\w.~+/=-]{12,}"  # an Authorization header's value
+    r"|\bsk-[\w-]{8,}",  # an OpenAI-style secret key
     re.IGNORECASE,
 )
 
