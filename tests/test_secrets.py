@@ -185,12 +185,14 @@ def test_a_planted_key_reaches_no_file_log_or_output(
         assert outcome.exit_code == 0, outcome.output
     report = run("report", ["report", str(out / "refused.jsonl"), "-o", str(out / "r.html")])
     assert report.exit_code == 0, report.output
-    table = run(
-        "csv",
-        ["extract", str(feed), "-o", str(out / "direct.csv"), "--base-url", proxy.base_url],
-        EVENTX_API_KEY=canary,
-    )
-    assert table.exit_code == 1, table.output
+    for name in ("direct.csv", "direct.parquet"):
+        table = run(
+            name,
+            ["extract", str(feed), "-o", str(out / name), "--base-url", proxy.base_url],
+            EVENTX_API_KEY=canary,
+        )
+        assert table.exit_code == 1, table.output
+        assert (out / name).is_file()
     submit = run(
         "batch submit",
         [
