@@ -232,3 +232,18 @@ def test_a_table_output_is_written_from_the_store_and_survives_a_resume(tmp_path
     kinds = pq.read_table(output).column("record_kind").to_pylist()
     assert (kinds.count("event"), kinds.count("claim")) == (11, 22)
     assert not (tmp_path / "records.jsonl").exists()
+
+
+def test_a_configuration_error_mid_run_stops_the_run_instead_of_hanging(
+    synthetic_server: ScriptedLLM,
+) -> None:
+    extractor = Extractor(base_url=synthetic_server.base_url)
+
+    async def misconfigured(*args: object, **kwargs: object) -> ExtractionResult:
+        raise ConfigurationError("the endpoint went away")
+
+    extractor.aextract = misconfigured  # type: ignore[method-assign]
+    with RunStore(None) as store:
+        runner = BatchRunner(extractor, store, concurrency=1)
+        with pytest.raises(ConfigurationError, match="the endpoint went away"):
+            runner.run(synthetic(50))

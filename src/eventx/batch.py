@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eventx.errors import InputError
+from eventx.errors import ConfigurationError, InputError
 from eventx.extract import (
     DEFAULT_OUTPUT_ESTIMATE,
     Extractor,
@@ -192,9 +192,9 @@ class BatchRunner:
             for item in items:
                 work = self._admit(item)
                 if work is not None:
-                    await queue.put(work)
+                    await _put(queue, work, workers)
             for _ in workers:
-                await queue.put(None)
+                await _put(queue, None, workers)
             await asyncio.gather(*workers)
         finally:
             for worker in workers:
@@ -246,10 +246,20 @@ class BatchRunner:
                 done.set()
 
     async def _extract(self, article: Article) -> ExtractionResult:
-        if self.cassettes is None:
-            return await self.extractor.aextract(article, on_error="record")
-        with self.cassettes.cassette(article.id):
-            return await self.extractor.aextract(article, on_error="record")
+        try:
+            if self.cassettes is None:
+                return await self.extractor.aextract(article, on_error="record")
+            with self.cassettes.cassette(article.id):
+                return await self.extractor.aextract(article, on_error="record")
+        except ConfigurationError:
+            raise  # every article would fail the same way: the run stops with the message
+        except Exception as error:  # one article's unforeseen failure must not stop the run
+            message = (
+                f"article {article.id!r} could not be processed "
+                f"({type(error).__name__}: {str(error)[:300]})"
+            )
+            record = ErrorRecord(category=ErrorCategory.INPUT, message=message)
+            return error_result(article.id, record, self.extractor)
 
     def _finish(self, result: ExtractionResult, digest: str, key: str | None) -> None:
         self.store.finish(result, digest, key)
@@ -285,6 +295,23 @@ class BatchRunner:
         )
         record = ErrorRecord(category=ErrorCategory.REPLAY, message=message)
         return error_result(article.id, record, self.extractor)
+
+
+async def _put(
+    queue: asyncio.Queue[_Work | None], work: _Work | None, workers: list[asyncio.Task[None]]
+) -> None:
+    """Queue ``work``; if a worker dies meanwhile, raise its error instead of waiting forever."""
+    if not queue.full():
+        queue.put_nowait(work)
+        return
+    put = asyncio.ensure_future(queue.put(work))
+    done, _ = await asyncio.wait([put, *workers], return_when=asyncio.FIRST_COMPLETED)
+    if put in done:
+        return
+    put.cancel()
+    for worker in done:
+        worker.result()  # raises the error that ended the worker
+    raise RuntimeError("a worker stopped before the inputs were read")
 
 
 def _relabelled(cached: ExtractionResult, article: Article) -> ExtractionResult:

@@ -53,6 +53,7 @@ from eventx.config import Settings
 from eventx.errors import BatchApiError, InputError
 from eventx.extract import Extractor, is_transient
 from eventx.models import Article, ErrorCategory, ExtractionResult
+from eventx.redact import scrub_error
 from eventx.retry import BackoffWait
 from eventx.store import Admission, RunStore, Status, cache_key, content_hash
 
@@ -237,7 +238,11 @@ class BatchClient:
         try:
             return await retrying(attempt)
         except openai.OpenAIError as error:
+            scrub_error(error, self._secrets())
             raise BatchApiError(f"could not {what}: {_describe(error)}") from error
+
+    def _secrets(self) -> tuple[str | None, ...]:
+        return self.settings.api_key, self._client.api_key
 
 
 def _remote(batch: Any) -> RemoteBatch:

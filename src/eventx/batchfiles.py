@@ -24,6 +24,7 @@ from eventx.models import (
     Usage,
 )
 from eventx.pricing import estimate_cost
+from eventx.redact import redact
 from eventx.retry import is_transient_status
 
 if TYPE_CHECKING:
@@ -113,13 +114,13 @@ def line_failure(batch_id: str, line: dict[str, Any]) -> tuple[ErrorCategory, st
         text = str(error.get("message") or "no message")
         transient = code in {"batch_expired", "batch_cancelled"}
         category = ErrorCategory.TRANSIENT if transient else ErrorCategory.API
-        return category, f"batch {batch_id} did not answer ({code}): {text}"
+        return category, redact(f"batch {batch_id} did not answer ({code}): {text}")
     status = int(response.get("status_code") or 0)
     body = response.get("body") or {}
     detail = body.get("error", {}).get("message") if isinstance(body, dict) else None
     transient = is_transient_status(status)
     category = ErrorCategory.TRANSIENT if transient else ErrorCategory.API
-    message = f"HTTP {status} in batch {batch_id}: {detail or 'no message'}"
+    message = redact(f"HTTP {status} in batch {batch_id}: {detail or 'no message'}")
     if transient:
         message += "; submit again with --retry-failed"
     return category, message

@@ -71,6 +71,7 @@ from eventx.prepare import Part, PreparedArticle, prepare
 from eventx.pricing import estimate_cost
 from eventx.prompt import build_messages, model_facing_schema, prompt_hash
 from eventx.ratelimit import RateLimiter
+from eventx.redact import redact, scrub_error
 from eventx.replay import is_replay_miss
 from eventx.retry import BackoffWait, is_transient_status
 from eventx.tokens import count_message_tokens, count_tokens
@@ -449,7 +450,11 @@ class Extractor:
             yield
         except openai.APIStatusError as error:
             self.limiter.observe(error.status_code, error.response.headers)
+            scrub_error(error, self._secrets())  # before instructor logs it
             raise
+
+    def _secrets(self) -> tuple[str | None, ...]:
+        return self.settings.api_key, getattr(self._client, "api_key", None)
 
     def _transient_policy(self, call: _Call) -> dict[str, Any]:
         backoff = BackoffWait(max_wait=self.settings.max_retry_wait)
@@ -529,7 +534,7 @@ class Extractor:
         if isinstance(cause, errors.EventxError):
             raise cause
         kind, message = _failure_kind(cause)
-        return kind(message, **self._error_context(call))
+        return kind(redact(message, self._secrets()), **self._error_context(call))
 
     def _error_context(self, call: _Call) -> dict[str, Any]:
         self._price(call.usage)

@@ -11,6 +11,7 @@ YAML's safe loader.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
@@ -37,6 +38,7 @@ SECRET_HEADERS = (
 )
 SECRET_QUERY_PARAMETERS = ("api-key", "key", "api_key")
 MATCH_ON = ("method", "path", "body")
+MAX_NAME_LENGTH = 150
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,17 @@ class RecordingInfo:
 
 
 def cassette_name(article_id: str) -> str:
-    """A file name for an article's cassette that cannot leave the cassette directory."""
+    """A file name for an article's cassette that cannot leave the cassette directory.
+
+    An id that is not already a safe, short file name gets a hash of itself appended,
+    so that ids differing only in the characters replaced (``..`` and ``.``, ``a/b``
+    and ``a_b``) never share a cassette.
+    """
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", article_id).strip("._") or "article"
-    return f"{name[:150]}.yaml"
+    if name != article_id or len(name) > MAX_NAME_LENGTH:
+        digest = hashlib.sha256(article_id.encode("utf-8", "surrogatepass")).hexdigest()
+        name = f"{name[:MAX_NAME_LENGTH]}-{digest[:12]}"
+    return f"{name}.yaml"
 
 
 class _SafeYamlSerializer(ModuleType):

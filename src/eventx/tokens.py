@@ -11,11 +11,15 @@ from __future__ import annotations
 import functools
 import json
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 TOKENS_PER_MESSAGE = 4
 """Per-message framing tokens of the chat format (role, separators)."""
+
+SLICE_CHARS = 40_000
+"""Longer texts are counted in slices of about this many characters: the tokenizer refuses
+inputs of a million characters or 200,000 tokens (a character is at most 4 tokens)."""
 
 
 @functools.cache
@@ -28,8 +32,25 @@ def _encoding() -> Any:
 
 
 def count_tokens(text: str) -> int:
-    """Tokens of ``text`` in the o200k_base encoding."""
-    return len(_encoding().encode(text)) if text else 0
+    """Tokens of ``text`` in the o200k_base encoding.
+
+    A text longer than :data:`SLICE_CHARS` is counted slice by slice, each cut after a
+    whitespace where there is one, so the count of a huge article is a close estimate.
+    """
+    encoding = _encoding()
+    return sum(len(encoding.encode(piece)) for piece in _slices(text))
+
+
+def _slices(text: str) -> Iterator[str]:
+    start = 0
+    while len(text) - start > SLICE_CHARS:
+        middle, end = start + SLICE_CHARS // 2, start + SLICE_CHARS
+        cut = max(text.rfind(" ", middle, end), text.rfind("\n", middle, end))
+        end = cut + 1 if cut >= middle else end
+        yield text[start:end]
+        start = end
+    if start < len(text):
+        yield text[start:]
 
 
 def count_message_tokens(messages: Iterable[dict[str, Any]]) -> int:
