@@ -89,3 +89,21 @@ def seed_predictions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert outcome.exit_code == 0, outcome.output
     return output
+
+
+@pytest.fixture
+def extractors(sleeps: SleepLog) -> Iterator[Any]:
+    """Build extractors for a scripted server (``build(server, **settings)``); closed after."""
+    built: list[Extractor] = []
+
+    def build(server: ScriptedLLM, **settings: Any) -> Extractor:
+        extractor = Extractor(
+            base_url=server.base_url, api_key="sk-test", sleep=sleeps,
+            async_sleep=sleeps.async_sleep, **settings,
+        )  # fmt: skip
+        built.append(extractor)
+        return extractor
+
+    yield build
+    for extractor in built:
+        extractor.close()

@@ -30,24 +30,6 @@ def _ungrounded(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "events": [event, *payload["events"][1:]]}
 
 
-@pytest.fixture
-def extractors(sleeps):
-    """Builds extractors for the scripted server and closes them after the test."""
-    built: list[Extractor] = []
-
-    def build(server: llm.ScriptedLLM, **settings: Any) -> Extractor:
-        extractor = Extractor(
-            base_url=server.base_url, api_key="sk-test", sleep=sleeps,
-            async_sleep=sleeps.async_sleep, **settings,
-        )  # fmt: skip
-        built.append(extractor)
-        return extractor
-
-    yield build
-    for extractor in built:
-        extractor.close()
-
-
 def _served_usage(server: llm.ScriptedLLM, script: list[llm.Step]) -> tuple[int, int]:
     """(prompt, completion) tokens the server reported over the requests it received,
     recomputed with the server's own answer function from the steps it played."""

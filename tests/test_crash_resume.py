@@ -65,16 +65,22 @@ def _article_ids(bodies: list[dict[str, object]]) -> list[str]:
     return [texts[article_of(body)] for body in bodies]
 
 
-def test_a_killed_run_resumes_to_the_same_output_without_paying_twice(
-    slow_server: ScriptedLLM, tmp_path: Path
-) -> None:
+def _feed_and_reference(server: ScriptedLLM, tmp_path: Path) -> tuple[Path, Path]:
+    """The synthetic feed, and the output of an uninterrupted run over it."""
     feed = tmp_path / "feed.jsonl"
     feed.write_text(
         "".join(article.model_dump_json() + "\n" for article in synthetic(ARTICLES)),
         encoding="utf-8",
     )
     reference = tmp_path / "reference.jsonl"
-    subprocess.run(_command(feed, reference, slow_server), check=True, capture_output=True)
+    subprocess.run(_command(feed, reference, server), check=True, capture_output=True)
+    return feed, reference
+
+
+def test_a_killed_run_resumes_to_the_same_output_without_paying_twice(
+    slow_server: ScriptedLLM, tmp_path: Path
+) -> None:
+    feed, reference = _feed_and_reference(slow_server, tmp_path)
 
     slow_server.requests.clear()
     output = tmp_path / "out.jsonl"
@@ -108,13 +114,7 @@ def _kill_after_seconds(command: list[str], seconds: float) -> None:
 def test_repeated_kills_at_random_moments_lose_and_repeat_nothing(
     slow_server: ScriptedLLM, tmp_path: Path
 ) -> None:
-    feed = tmp_path / "feed.jsonl"
-    feed.write_text(
-        "".join(article.model_dump_json() + "\n" for article in synthetic(ARTICLES)),
-        encoding="utf-8",
-    )
-    reference = tmp_path / "reference.jsonl"
-    subprocess.run(_command(feed, reference, slow_server), check=True, capture_output=True)
+    feed, reference = _feed_and_reference(slow_server, tmp_path)
     output, database = tmp_path / "out.jsonl", tmp_path / "out.jsonl.eventx.db"
     command = _command(feed, output, slow_server)
     # Once during start-up, then at random points of the run (mid-write included).

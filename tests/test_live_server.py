@@ -16,27 +16,9 @@ from tests.llm_server import server as llm
 ARTICLE = SCENARIOS["server_error"].article
 
 
-@pytest.fixture
-def extractors():
-    """Builds extractors for the live server and closes them after the test."""
-    built: list[Extractor] = []
-
-    def build(server, sleeps, **settings) -> Extractor:
-        extractor = Extractor(
-            base_url=server.base_url, api_key="sk-test", sleep=sleeps,
-            async_sleep=sleeps.async_sleep, **settings,
-        )  # fmt: skip
-        built.append(extractor)
-        return extractor
-
-    yield build
-    for extractor in built:
-        extractor.close()
-
-
 def test_connection_reset_is_retried(server, sleeps, extractors) -> None:
     server.script(llm.reset(), llm.answer(SCENARIOS["server_error"].steps[1].payload))
-    result = extractors(server, sleeps).extract(ARTICLE)
+    result = extractors(server).extract(ARTICLE)
     assert result.ok
     assert result.usage.requests == 2
     assert len(sleeps.waits) == 1
@@ -45,7 +27,7 @@ def test_connection_reset_is_retried(server, sleeps, extractors) -> None:
 def test_timeouts_are_retried_then_reported(server, sleeps, extractors) -> None:
     server.script(*[llm.slow(1.5)] * 3)
     with pytest.raises(TransientFaultError) as caught:
-        extractors(server, sleeps, timeout=1, max_transient_retries=2).extract(ARTICLE)
+        extractors(server, timeout=1, max_transient_retries=2).extract(ARTICLE)
     assert "timed out" in str(caught.value)
     assert caught.value.usage.requests == 3
 
@@ -54,7 +36,7 @@ def test_retry_after_is_capped_by_max_retry_wait(server, sleeps, extractors) -> 
     server.script(llm.http_error(429, "3600"))
     payload = SCENARIOS["server_error"].steps[1].payload
     server.script(llm.answer(payload))
-    result = extractors(server, sleeps, max_retry_wait=2).extract(ARTICLE)
+    result = extractors(server, max_retry_wait=2).extract(ARTICLE)
     assert result.ok
     assert sleeps.waits == [2]
 
@@ -62,7 +44,7 @@ def test_retry_after_is_capped_by_max_retry_wait(server, sleeps, extractors) -> 
 def test_the_article_reaches_the_server_unaltered(server, sleeps, extractors) -> None:
     article = SCENARIOS["template_syntax"].article
     server.script(llm.answer(TEMPLATE_ANSWER))
-    result = extractors(server, sleeps).extract(article)
+    result = extractors(server).extract(article)
     assert result.ok
     assert server.requests[0]["messages"][-1]["content"].endswith(article.text)
 
@@ -74,7 +56,7 @@ def test_concurrent_async_extractions_keep_their_grounding_apart(
         Article(id=path.stem, text=path.read_bytes().decode("utf-8"))
         for path in sorted(SEEDS.glob("*.txt"))
     ]
-    extractor = extractors(server, sleeps)
+    extractor = extractors(server)
 
     async def run_all():
         async with extractor:
@@ -115,7 +97,7 @@ def test_values_the_model_sends_for_read_only_fields_are_discarded(
         ],
     }  # fmt: skip
     server.script(llm.answer(forged))
-    event = extractors(server, sleeps).extract(ARTICLE).extraction.events[0]
+    event = extractors(server).extract(ARTICLE).extraction.events[0]
     # eventx's own values replace the forged ones
     assert (event.cameo, event.plover.event) == ("043", "CONSULT")
     assert (event.date.value, event.date.rule) == ("--03-03", "year_unknown")
