@@ -18,8 +18,8 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from eventx.export import write_rows
-from eventx.load import iter_articles
+from eventx.analysis.export import write_rows
+from eventx.ingest.load import iter_articles
 from eventx.models import ExtractionResult
 
 ROOT = Path(__file__).resolve().parents[1]

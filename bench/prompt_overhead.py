@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eventx.clean import clean
+from eventx.extraction.prompt import INSTRUCTIONS, build_messages, model_facing_schema
+from eventx.extraction.tokens import count_tokens as tokens
+from eventx.ingest.clean import clean
 from eventx.models import Article, ArticleExtraction
-from eventx.prompt import INSTRUCTIONS, build_messages, model_facing_schema
-from eventx.tokens import count_tokens as tokens
 
 
 def main() -> None:

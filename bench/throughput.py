@@ -218,8 +218,8 @@ def naive(feed: Path, url: str, concurrency: int) -> None:
     import instructor
     import openai
 
+    from eventx.extraction.prompt import build_messages
     from eventx.models import Article, ArticleExtraction
-    from eventx.prompt import build_messages
 
     articles = [Article.model_validate_json(line) for line in feed.read_text().splitlines()]
     client = instructor.from_openai(openai.AsyncOpenAI(base_url=url, api_key="naive"))

@@ -81,7 +81,7 @@ def seed_predictions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seeds' replayed output, as `eventx extract seeds/ --replay ...` writes it."""
     from click.testing import CliRunner
 
-    from eventx.cli import main
+    from eventx.cli.main import main
 
     output = tmp_path_factory.mktemp("seed-run") / "events.jsonl"
     outcome = CliRunner().invoke(

@@ -21,11 +21,11 @@ import click
 from click.testing import CliRunner
 from pydantic import BaseModel
 
-from eventx.cli import main
+from eventx.analysis.evaluate import evaluate, format_table
+from eventx.analysis.export import load_results
+from eventx.analysis.gold import GoldArticle, load_gold
+from eventx.cli.main import main
 from eventx.contract import PUBLIC_MODELS, schema_of
-from eventx.evaluate import evaluate, format_table
-from eventx.export import load_results
-from eventx.gold import GoldArticle, load_gold
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from eventx import ConfigurationError, Extractor
-from eventx.batch import BatchRunner, estimate_run, sync_output
 from eventx.errors import InputError
 from eventx.models import Article, ExtractionResult
-from eventx.store import MIGRATIONS, Admission, RunStore, content_hash
+from eventx.runs.runner import BatchRunner, estimate_run, sync_output
+from eventx.runs.store import MIGRATIONS, Admission, RunStore, content_hash
 from tests.llm_server.server import ScriptedLLM, first_sentence_meeting, http_error
 
 
@@ -219,7 +219,7 @@ def test_a_table_output_is_written_from_the_store_and_survives_a_resume(tmp_path
     import pyarrow.parquet as pq
     from click.testing import CliRunner
 
-    from eventx.cli import main
+    from eventx.cli.main import main
     from tests.conftest import SEED_CASSETTES, SEEDS
 
     output = tmp_path / "records.parquet"

@@ -16,9 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 from eventx import Article, BatchApiError, Extractor, Settings, iter_articles
-from eventx.batch import fingerprint as run_fingerprint
-from eventx.batchapi import BatchClient, batch_url, collect_batches, submit_batches
-from eventx.batchfiles import (
+from eventx.batchapi.files import (
     BatchLimits,
     BatchRequest,
     batch_priced,
@@ -26,12 +24,14 @@ from eventx.batchfiles import (
     line_failure,
     split_request_files,
 )
-from eventx.batchstore import BatchLedger
-from eventx.cli import main as cli_main
+from eventx.batchapi.jobs import BatchClient, batch_url, collect_batches, submit_batches
+from eventx.batchapi.ledger import BatchLedger
+from eventx.cli.main import main as cli_main
+from eventx.extraction.pricing import estimate_cost
+from eventx.extraction.replay import CassetteDeck
 from eventx.models import ErrorCategory, ExtractionResult, Usage
-from eventx.pricing import estimate_cost
-from eventx.replay import CassetteDeck
-from eventx.store import RunStore, cache_key, default_db_path
+from eventx.runs.runner import fingerprint as run_fingerprint
+from eventx.runs.store import RunStore, cache_key, default_db_path
 from tests.cassettes.batch_scenario import (
     BATCH_CASSETTES,
     EXPIRED_SEED,

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from eventx import ArticleBudget, BudgetExceededError, Extractor
-from eventx.batch import RunSummary
-from eventx.config import Settings
-from eventx.console import print_summary
+from eventx.cli.console import print_summary
 from eventx.errors import ConfigurationError, InvalidOutputError
-from eventx.extract import estimate_request_tokens
+from eventx.extraction.extractor import estimate_request_tokens
 from eventx.models import Article, ErrorCategory, ExtractionResult
+from eventx.runs.runner import RunSummary
+from eventx.settings import Settings
 from tests.cassettes.scenarios import SCENARIOS
 from tests.llm_server import server as llm
 
@@ -245,7 +245,7 @@ def test_the_run_summary_shows_budget_stops_and_the_most_any_article_spent(capsy
 def test_the_cli_applies_the_budget(server, tmp_path) -> None:
     from click.testing import CliRunner
 
-    from eventx.cli import main
+    from eventx.cli.main import main
 
     (tmp_path / "a.txt").write_text(ARTICLE.text, encoding="utf-8")
     server.script(*[llm.http_error(503)] * 5)

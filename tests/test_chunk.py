@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from eventx import Extractor
-from eventx.chunk import Chunk, merge_parts, number_ids, sentence_spans, split_into_chunks
-from eventx.config import Settings
+from eventx.extraction.merge import merge_parts, number_ids
+from eventx.extraction.tokens import count_tokens
+from eventx.ingest.chunk import Chunk, sentence_spans, split_into_chunks
+from eventx.ingest.prepare import prepare
 from eventx.models import Article, ArticleExtraction
-from eventx.prepare import prepare
-from eventx.tokens import count_tokens
+from eventx.settings import Settings
 from tests.llm_server import server as llm
 
 CITIES = ["Oslo", "Tokyo", "Kyiv", "Berlin", "Hanoi", "Vilnius", "Warsaw", "Seoul", "Ottawa",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from eventx.clean import OffsetMap, clean, is_boilerplate, unchanged
-from eventx.cli import main
-from eventx.config import Settings
+from eventx.cli.main import main
 from eventx.errors import ConfigurationError
-from eventx.ground import ArticleIndex, MappedIndex
+from eventx.extraction.grounding import ArticleIndex, MappedIndex
+from eventx.ingest.clean import OffsetMap, clean, is_boilerplate, unchanged
 from eventx.models import ExtractionResult, MatchKind
+from eventx.settings import Settings
 from tests.conftest import SEEDS
 from tests.llm_server.server import is_cleaned_from
 from tests.test_seeds import BODY

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from eventx.cli import EXIT_FAILED_ARTICLES, EXIT_USAGE, main
+from eventx.cli.main import EXIT_FAILED_ARTICLES, EXIT_USAGE, main
 from tests.conftest import ROOT, SEED_CASSETTES, SEEDS
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from eventx.codes import CLAIM_RULES, EVENT_RULES, code_claim, code_event, rules_markdown
 from eventx.models import AidDelivery, Claim, DiplomaticProtest, MeetingEvent
+from eventx.normalize.codes import CLAIM_RULES, EVENT_RULES, code_claim, code_event, rules_markdown
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "codes.md"
 EVIDENCE = [{"quote": "…"}]

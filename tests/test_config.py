@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from eventx import ConfigurationError, Extractor, Settings
-from eventx.config import DEFAULT_MODEL, LOCAL_SERVER_API_KEY, Mode
-from eventx.ground import GroundingPolicy
+from eventx.extraction.grounding import GroundingPolicy
+from eventx.settings import DEFAULT_MODEL, LOCAL_SERVER_API_KEY, Mode
 
 
 def test_defaults_need_only_a_key() -> None:

@@ -6,7 +6,7 @@ import pycountry
 import pytest
 from babel import Locale
 
-from eventx.countries import (
+from eventx.normalize.countries import (
     english_name,
     find_country_mention,
     is_iso3,

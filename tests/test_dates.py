@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from eventx.dates import resolve_date, resolve_dateline
+from eventx.normalize.dates import resolve_date, resolve_dateline
 
 PUBLISHED = date(2025, 4, 10)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eventx.decode import UndecodableError, decode_text
+from eventx.ingest.decode import UndecodableError, decode_text
 
 UKRAINIAN = "Міністерство оборони Японії передало Збройним Силам України 100 автівок."
 

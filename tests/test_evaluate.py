@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from eventx.cli import EXIT_USAGE, main
+from eventx.analysis.evaluate import actors_agree, date_score, evaluate, pair_up
+from eventx.analysis.export import load_results
+from eventx.analysis.gold import GoldActor, GoldArticle, body_span, load_gold
+from eventx.cli.main import EXIT_USAGE, main
 from eventx.errors import InputError
-from eventx.evaluate import actors_agree, date_score, evaluate, pair_up
-from eventx.export import load_results
-from eventx.gold import GoldActor, GoldArticle, body_span, load_gold
 from eventx.models import Actor, AidDelivery, DateRef, Evidence, ExtractionResult
 from tests.conftest import ROOT
 

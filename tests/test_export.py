@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from eventx import ExtractionResult, open_writer, read_results, result_rows, write_rows
-from eventx.cli import EXIT_FAILED_ARTICLES, EXIT_USAGE, main
-from eventx.export import COLUMN_NAMES, COLUMNS, ParquetResultWriter, parquet_schema
+from eventx.analysis.export import COLUMN_NAMES, COLUMNS, ParquetResultWriter, parquet_schema
+from eventx.cli.main import EXIT_FAILED_ARTICLES, EXIT_USAGE, main
 from eventx.models import SCHEMA_VERSION, ErrorCategory, ErrorRecord
 from tests.conftest import ROOT, SEED_CASSETTES, SEEDS
 

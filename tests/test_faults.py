@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from eventx import errors
+from eventx.extraction.replay import CassetteDeck, cassette_name
 from eventx.models import ErrorCategory, ExtractionResult
-from eventx.replay import CassetteDeck, cassette_name
 from tests.cassettes.scenarios import SCENARIOS, Scenario
 
 

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from eventx.cli import main
+from eventx.analysis.export import load_results
+from eventx.analysis.fuse import fuse
+from eventx.cli.main import main
 from eventx.errors import InputError
-from eventx.export import load_results
-from eventx.fuse import fuse
 from eventx.models import Article, ArticleExtraction, ErrorRecord, ExtractionResult, FusedEvent
-from eventx.normalize import normalize_extraction
+from eventx.normalize.records import normalize_extraction
 
 JPN = {"name": "Tokio", "kind": "state", "country": "JPN"}
 UKR = {"name": "Kiew", "kind": "government", "country": "UKR"}

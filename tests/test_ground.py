@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eventx.ground import (
+from eventx.extraction.grounding import (
     MIN_FUZZY_LENGTH,
     ArticleIndex,
     GroundingPolicy,

@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from eventx import Extractor
-from eventx.batch import BatchRunner
-from eventx.cli import main
+from eventx.cli.main import main
+from eventx.extraction.tokens import count_tokens
 from eventx.models import Article, ExtractionResult
-from eventx.store import RunStore
-from eventx.tokens import count_tokens
+from eventx.runs.runner import BatchRunner
+from eventx.runs.store import RunStore
 from tests.llm_server.server import ScriptedLLM, answer, article_of, first_sentence_meeting
 
 GOOD = (
@@ -250,7 +250,9 @@ def test_a_5_mb_article_is_sent_in_a_bounded_number_of_chunks(
 def test_an_unforeseen_failure_in_one_article_does_not_stop_or_hang_the_batch(
     any_article_server: ScriptedLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stage = importlib.import_module("eventx.extract")  # the package exports a function of that name
+    stage = importlib.import_module(
+        "eventx.extraction.extractor"
+    )  # the package exports a function of that name
     real_prepare = stage.prepare
 
     def prepare(article: Article, settings: Any) -> Any:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from eventx.clean import clean
-from eventx.config import Settings
-from eventx.language import detect_language
+from eventx.ingest.clean import clean
+from eventx.ingest.language import detect_language
+from eventx.ingest.prepare import prepare
 from eventx.models import Article, LanguageSource
-from eventx.prepare import prepare
+from eventx.settings import Settings
 from tests.conftest import SEEDS
 from tests.test_seeds import BODY
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from eventx.models import Actor, Article, ArticleExtraction, Place, ResultWarning
-from eventx.normalize import normalize_actor, normalize_extraction, normalize_place
+from eventx.normalize.records import normalize_actor, normalize_extraction, normalize_place
 
 TEXT = "Hà Nội, 10/04/2025. Am 9. April trafen sich die Minister. Gestern sprach Nga."
 EVIDENCE = [{"quote": "Am 9. April trafen sich die Minister."}]

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from eventx.cli import main
-from eventx.export import load_results
+from eventx.analysis.export import load_results
+from eventx.analysis.report import COLOURS, article_texts, highlight, render_report
+from eventx.cli.main import main
 from eventx.models import (
     Actor,
     ArticleExtraction,
@@ -23,7 +24,6 @@ from eventx.models import (
     Evidence,
     ExtractionResult,
 )
-from eventx.report import COLOURS, article_texts, highlight, render_report
 from tests.conftest import SEEDS
 
 HOSTILE_ID = "hostile"

@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from eventx import ApiError, Extractor
-from eventx.cli import main
+from eventx.cli.main import main
+from eventx.extraction.redact import REDACTED, redact
+from eventx.extraction.replay import CassetteDeck
 from eventx.models import Article
-from eventx.redact import REDACTED, redact
-from eventx.replay import CassetteDeck
 from tests.llm_server.server import ScriptedLLM, first_sentence_meeting
 
 ARTICLE = (

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from rapidfuzz import fuzz
 
-from eventx.cli import main
-from eventx.countries import is_iso3
-from eventx.fuse import fuse
-from eventx.ground import DEFAULT_FUZZY_THRESHOLD, _fold
+from eventx.analysis.fuse import fuse
+from eventx.cli.main import main
+from eventx.extraction.grounding import DEFAULT_FUZZY_THRESHOLD, _fold
 from eventx.models import SCHEMA_VERSION, ExtractionResult
+from eventx.normalize.countries import is_iso3
 from tests.conftest import SEED_CASSETTES, SEEDS
 
 # Where each seed's article body starts and ends; everything outside is page junk.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from eventx.config import Settings
+from eventx.settings import Settings
 from tests.llm_server.faults import FAULTS, FaultInjector
 from tests.llm_server.server import ScriptedLLM, article_of, first_sentence_meeting
 

@@ -1,19 +1,26 @@
 """eventx: typed, grounded records of political events and attributed claims from news.
 
 >>> import eventx
->>> result = eventx.extract("...article text...", model="gpt-4.1-mini")  # doctest: +SKIP
+>>> result = eventx.extraction.extractor("...article text...", model="gpt-4.1-mini")  # doctest: +SKIP
 >>> result.extraction.events  # doctest: +SKIP
 """
 
 from eventx._version import __version__
-from eventx.batchapi import BatchClient, batch_status, collect_batches, submit_batches
-from eventx.batchfiles import BatchLimits
-from eventx.batchstore import BatchInfo
-from eventx.chunk import split_into_chunks
-from eventx.clean import CleanedText, OffsetMap, clean
-from eventx.config import Mode, Settings
-from eventx.countries import resolve_country
-from eventx.dates import resolve_date
+from eventx.analysis.evaluate import Evaluation, evaluate
+from eventx.analysis.export import (
+    ResultWriter,
+    load_results,
+    open_writer,
+    read_results,
+    result_rows,
+    write_rows,
+)
+from eventx.analysis.fuse import fuse
+from eventx.analysis.gold import GoldArticle, load_gold
+from eventx.analysis.report import render_report
+from eventx.batchapi.files import BatchLimits
+from eventx.batchapi.jobs import BatchClient, batch_status, collect_batches, submit_batches
+from eventx.batchapi.ledger import BatchInfo
 from eventx.errors import (
     ApiError,
     BatchApiError,
@@ -29,21 +36,12 @@ from eventx.errors import (
     TruncatedOutputError,
     UngroundedEvidenceError,
 )
-from eventx.evaluate import Evaluation, evaluate
-from eventx.export import (
-    ResultWriter,
-    load_results,
-    open_writer,
-    read_results,
-    result_rows,
-    write_rows,
-)
-from eventx.extract import Extractor, extract
-from eventx.fuse import fuse
-from eventx.gold import GoldArticle, load_gold
-from eventx.ground import GroundingPolicy
-from eventx.language import detect_language
-from eventx.load import iter_articles, load_article
+from eventx.extraction.extractor import Extractor, extract
+from eventx.extraction.grounding import GroundingPolicy
+from eventx.ingest.chunk import split_into_chunks
+from eventx.ingest.clean import CleanedText, OffsetMap, clean
+from eventx.ingest.language import detect_language
+from eventx.ingest.load import iter_articles, load_article
 from eventx.models import (
     SCHEMA_VERSION,
     Actor,
@@ -69,8 +67,10 @@ from eventx.models import (
     ResultWarning,
     Usage,
 )
-from eventx.normalize import normalize_extraction
-from eventx.report import render_report
+from eventx.normalize.countries import resolve_country
+from eventx.normalize.dates import resolve_date
+from eventx.normalize.records import normalize_extraction
+from eventx.settings import Mode, Settings
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -21,15 +21,15 @@ import vcr
 from tests.llm_server import server as llm
 
 from eventx import Article, Extractor, iter_articles
-from eventx.batchapi import BatchClient, batch_status, collect_batches, submit_batches
-from eventx.batchfiles import BatchLimits
-from eventx.replay import (
+from eventx.batchapi.files import BatchLimits
+from eventx.batchapi.jobs import BatchClient, batch_status, collect_batches, submit_batches
+from eventx.extraction.replay import (
     SECRET_HEADERS,
     SECRET_QUERY_PARAMETERS,
     _SafeYamlSerializer,
     _scrub_response,
 )
-from eventx.store import RunStore
+from eventx.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH_CASSETTES = Path(__file__).parent / "batch"

@@ -33,9 +33,9 @@ from tests.cassettes.scenarios import SCENARIOS, Scenario
 from tests.llm_server.server import ScriptedLLM
 
 from eventx import Extractor
-from eventx.cli import main as cli_main
-from eventx.replay import CassetteDeck
-from eventx.store import RunStore
+from eventx.cli.main import main as cli_main
+from eventx.extraction.replay import CassetteDeck
+from eventx.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_CASSETTES = ROOT / "tests" / "cassettes" / "seeds"

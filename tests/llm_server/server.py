@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from eventx.tokens import count_tokens
+from eventx.extraction.tokens import count_tokens
 
 HERE = Path(__file__).parent
 ANSWERS = HERE / "answers"

@@ -8,9 +8,9 @@ Applied to every successful extraction (:func:`normalize_extraction`):
   a real ISO 3166 code is dropped with a warning; unresolvable values stay null;
 * places: country codes checked; a place that is a country gets its code and name;
 * dates: ``DateRef.text`` resolved against the publication date (``published_at``,
-  else the article's own dateline) — see :mod:`eventx.dates`;
+  else the article's own dateline) — see :mod:`eventx.normalize.dates`;
 * codes: PLOVER and CAMEO for every event, CAMEO 01x for every claim — see
-  :mod:`eventx.codes`.
+  :mod:`eventx.normalize.codes`.
 
 Rules and examples: docs/normalization.md.
 """
@@ -20,15 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from eventx.codes import code_claim, code_event
-from eventx.countries import (
-    english_name,
-    find_country_mention,
-    is_iso3,
-    resolve_country,
-    resolve_igo,
-)
-from eventx.dates import Direction, publication_day, resolve_date
 from eventx.models import (
     Actor,
     ActorKind,
@@ -40,6 +31,15 @@ from eventx.models import (
     Place,
     ResultWarning,
 )
+from eventx.normalize.codes import code_claim, code_event
+from eventx.normalize.countries import (
+    english_name,
+    find_country_mention,
+    is_iso3,
+    resolve_country,
+    resolve_igo,
+)
+from eventx.normalize.dates import Direction, publication_day, resolve_date
 
 _GOVERNING = (ActorKind.STATE, ActorKind.GOVERNMENT)
 _MENTION_KINDS = (ActorKind.GOVERNMENT, ActorKind.ORGANIZATION, ActorKind.MEDIA)

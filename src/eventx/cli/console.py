@@ -23,8 +23,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from eventx.batch import RunEstimate, RunSummary
 from eventx.models import ExtractionResult
+from eventx.runs.runner import RunEstimate, RunSummary
 
 stderr = Console(stderr=True, highlight=False)
 

@@ -267,7 +267,7 @@ def _alias_stems(aliases: tuple[tuple[str, str], ...]) -> dict[tuple[str, ...], 
 
 
 def _load_data(name: str) -> Any:
-    text = resources.files("eventx").joinpath("data", name).read_text(encoding="utf-8")
+    text = resources.files("eventx.normalize").joinpath("data", name).read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 

@@ -21,7 +21,7 @@ A quote found by none of them is *ungrounded*; what happens then is decided by a
 
 When the model saw a derived text (the cleaned article, or one chunk of it), quotes
 are located in that text with the same tiers and the span is translated to the
-original through its :class:`~eventx.clean.OffsetMap` (:class:`MappedIndex`).
+original through its :class:`~eventx.ingest.clean.OffsetMap` (:class:`MappedIndex`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Protocol
 
 from rapidfuzz import fuzz
 
-from eventx.clean import OffsetMap
+from eventx.ingest.clean import OffsetMap
 from eventx.models import ArticleExtraction, Claim, Evidence, MatchKind, ResultWarning
 
 DEFAULT_FUZZY_THRESHOLD = 90.0

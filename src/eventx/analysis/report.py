@@ -26,7 +26,7 @@ from html import escape
 from pathlib import Path
 
 from eventx.errors import InputError
-from eventx.load import iter_articles
+from eventx.ingest.load import iter_articles
 from eventx.models import (
     Actor,
     AidDelivery,

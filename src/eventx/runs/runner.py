@@ -2,8 +2,8 @@
 
 * Inputs are read lazily and handed to ``concurrency`` workers through a small
   queue, so memory stays flat however many articles there are.
-* Requests are paced by the extractor's rate limiter (see :mod:`eventx.ratelimit`).
-* Every outcome is committed to the :class:`~eventx.store.RunStore` before it is
+* Requests are paced by the extractor's rate limiter (see :mod:`eventx.extraction.ratelimit`).
+* Every outcome is committed to the :class:`~eventx.runs.store.RunStore` before it is
   written out; the JSONL output holds exactly the store's finished results in
   commit order (:func:`sync_output` restores that after a crash). Re-running the
   same command therefore resumes: finished articles are skipped without a
@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from eventx.errors import ConfigurationError, InputError
-from eventx.extract import (
+from eventx.extraction.extractor import (
     DEFAULT_OUTPUT_ESTIMATE,
     Extractor,
     estimate_request_tokens,
     request_bodies,
 )
+from eventx.extraction.pricing import estimate_cost
+from eventx.extraction.replay import CassetteDeck
 from eventx.models import (
     SCHEMA_VERSION,
     Article,
@@ -38,9 +40,7 @@ from eventx.models import (
     ExtractionResult,
     Usage,
 )
-from eventx.pricing import estimate_cost
-from eventx.replay import CassetteDeck
-from eventx.store import Admission, RunStore, Status, cache_key, content_hash
+from eventx.runs.store import Admission, RunStore, Status, cache_key, content_hash
 
 DEFAULT_CONCURRENCY = 16
 ResultSink = Callable[[ExtractionResult], None]

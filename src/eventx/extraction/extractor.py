@@ -8,7 +8,7 @@ policies kept apart.
   article) are re-asked by instructor with the validation error, ``max_reasks`` times.
 
 The article is prepared first (cleaned, language settled, split when long: see
-:mod:`eventx.prepare`); each chunk is one call, grounded against the text the model
+:mod:`eventx.ingest.prepare`); each chunk is one call, grounded against the text the model
 saw with offsets translated to the original, and the chunks' records are merged.
 Usage is counted on every response that comes back, across both policies and all
 chunks. Every request passes one budget check before it is counted and sent
@@ -45,9 +45,7 @@ from tenacity import (
 )
 
 from eventx import errors
-from eventx.chunk import merge_parts, number_ids
-from eventx.config import Mode, Settings
-from eventx.ground import (
+from eventx.extraction.grounding import (
     ArticleIndex,
     GroundingPolicy,
     Locator,
@@ -58,6 +56,15 @@ from eventx.ground import (
     ground,
     reask_message,
 )
+from eventx.extraction.merge import merge_parts, number_ids
+from eventx.extraction.pricing import estimate_cost
+from eventx.extraction.prompt import build_messages, model_facing_schema, prompt_hash
+from eventx.extraction.ratelimit import RateLimiter
+from eventx.extraction.redact import redact, scrub_error
+from eventx.extraction.replay import is_replay_miss
+from eventx.extraction.retry import BackoffWait, is_transient_status
+from eventx.extraction.tokens import count_message_tokens, count_tokens
+from eventx.ingest.prepare import Part, PreparedArticle, prepare
 from eventx.models import (
     Article,
     ArticleBudget,
@@ -66,15 +73,8 @@ from eventx.models import (
     Usage,
     clear_read_only,
 )
-from eventx.normalize import normalize_extraction
-from eventx.prepare import Part, PreparedArticle, prepare
-from eventx.pricing import estimate_cost
-from eventx.prompt import build_messages, model_facing_schema, prompt_hash
-from eventx.ratelimit import RateLimiter
-from eventx.redact import redact, scrub_error
-from eventx.replay import is_replay_miss
-from eventx.retry import BackoffWait, is_transient_status
-from eventx.tokens import count_message_tokens, count_tokens
+from eventx.normalize.records import normalize_extraction
+from eventx.settings import Mode, Settings
 
 OnError = Literal["raise", "record"]
 SleepFn = Callable[[float], None]
@@ -231,9 +231,9 @@ class Extractor:
             ``base_url`` and ``api_key`` are then ignored.
         sleep / async_sleep: how to wait between transient retries and for the rate
             limiter (for simulations and tests); ``time.sleep`` / ``asyncio.sleep`` by default.
-        limiter: a :class:`~eventx.ratelimit.RateLimiter` to share; by default one is
+        limiter: a :class:`~eventx.extraction.ratelimit.RateLimiter` to share; by default one is
             built from the ``rpm`` / ``tpm`` settings and shared by this extractor's calls.
-        **settings: any :class:`~eventx.config.Settings` field (``model``, ``base_url``,
+        **settings: any :class:`~eventx.settings.Settings` field (``model``, ``base_url``,
             ``api_key``, ``mode``, ``max_reasks``, ``grounding`` …); unset ones come
             from ``EVENTX_*`` / ``OPENAI_*`` environment variables.
 

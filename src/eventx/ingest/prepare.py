@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eventx.chunk import Chunk, split_into_chunks
-from eventx.clean import CleanedText, OffsetMap, clean, unchanged
-from eventx.config import Settings
-from eventx.language import detect_language
+from eventx.ingest.chunk import Chunk, split_into_chunks
+from eventx.ingest.clean import CleanedText, OffsetMap, clean, unchanged
+from eventx.ingest.language import detect_language
 from eventx.models import Article, Cleaning, LanguageSource
+from eventx.settings import Settings
 
 
 @dataclass(frozen=True)

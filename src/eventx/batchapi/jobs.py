@@ -18,7 +18,7 @@ content): stable for the same article and settings, at most 39 characters
 whatever the article id, and mapped back to the article through the run store.
 
 This module talks to the files and batches endpoints only; chat completions stay
-in :mod:`eventx.extract`.
+in :mod:`eventx.extraction.extractor`.
 """
 
 from __future__ import annotations
@@ -35,9 +35,7 @@ from urllib.parse import urlsplit
 import openai
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
-from eventx.batch import fingerprint as run_fingerprint
-from eventx.batch import sync_output
-from eventx.batchfiles import (
+from eventx.batchapi.files import (
     BatchLimits,
     BatchRequest,
     batch_priced,
@@ -48,14 +46,16 @@ from eventx.batchfiles import (
     request_line,
     split_request_files,
 )
-from eventx.batchstore import BatchInfo, BatchLedger, OpenRequest
-from eventx.config import Settings
+from eventx.batchapi.ledger import BatchInfo, BatchLedger, OpenRequest
 from eventx.errors import BatchApiError, InputError
-from eventx.extract import Extractor, is_transient
+from eventx.extraction.extractor import Extractor, is_transient
+from eventx.extraction.redact import scrub_error
+from eventx.extraction.retry import BackoffWait
 from eventx.models import Article, ErrorCategory, ExtractionResult
-from eventx.redact import scrub_error
-from eventx.retry import BackoffWait
-from eventx.store import Admission, RunStore, Status, cache_key, content_hash
+from eventx.runs.runner import fingerprint as run_fingerprint
+from eventx.runs.runner import sync_output
+from eventx.runs.store import Admission, RunStore, Status, cache_key, content_hash
+from eventx.settings import Settings
 
 COMPLETION_WINDOW: Literal["24h"] = "24h"
 FINAL_STATES = frozenset({"completed", "failed", "expired", "cancelled"})
@@ -137,7 +137,7 @@ class RemoteBatch:
 class BatchClient:
     """The files and batches endpoints of an OpenAI-compatible API.
 
-    Built from :class:`~eventx.config.Settings` (``base_url``, ``api_key``,
+    Built from :class:`~eventx.settings.Settings` (``base_url``, ``api_key``,
     ``timeout``), or around a client passed in. The SDK's own retries are off;
     transient faults are retried here with jittered backoff honouring ``Retry-After``.
 

@@ -19,31 +19,31 @@ from urllib.parse import urlsplit
 import click
 
 from eventx import __version__
-from eventx.batch import (
+from eventx.analysis.evaluate import evaluate, format_table
+from eventx.analysis.export import load_results, open_writer, read_results, write_rows
+from eventx.analysis.fuse import fuse as fuse_results
+from eventx.analysis.gold import load_gold
+from eventx.analysis.report import article_texts, render_report, source_texts
+from eventx.batchapi.files import MAX_REQUESTS_PER_FILE, BatchLimits
+from eventx.batchapi.jobs import BatchClient, batch_status, collect_batches, submit_batches
+from eventx.batchapi.ledger import BatchLedger
+from eventx.cli.console import RunProgress, print_estimate, print_result_line, print_summary
+from eventx.contract import stale_schemas, write_schemas
+from eventx.errors import BatchApiError, ConfigurationError, InputError
+from eventx.extraction.extractor import Extractor
+from eventx.extraction.grounding import GroundingPolicy
+from eventx.extraction.replay import CassetteDeck, RecordingInfo
+from eventx.ingest.load import iter_articles
+from eventx.models import Article, ExtractionResult
+from eventx.runs.runner import (
     DEFAULT_CONCURRENCY,
     BatchRunner,
     RunSummary,
     estimate_run,
     sync_output,
 )
-from eventx.batchapi import BatchClient, batch_status, collect_batches, submit_batches
-from eventx.batchfiles import MAX_REQUESTS_PER_FILE, BatchLimits
-from eventx.batchstore import BatchLedger
-from eventx.config import Mode
-from eventx.console import RunProgress, print_estimate, print_result_line, print_summary
-from eventx.contract import stale_schemas, write_schemas
-from eventx.errors import BatchApiError, ConfigurationError, InputError
-from eventx.evaluate import evaluate, format_table
-from eventx.export import load_results, open_writer, read_results, write_rows
-from eventx.extract import Extractor
-from eventx.fuse import fuse as fuse_results
-from eventx.gold import load_gold
-from eventx.ground import GroundingPolicy
-from eventx.load import iter_articles
-from eventx.models import Article, ExtractionResult
-from eventx.replay import CassetteDeck, RecordingInfo
-from eventx.report import article_texts, render_report, source_texts
-from eventx.store import RunStore, default_db_path
+from eventx.runs.store import RunStore, default_db_path
+from eventx.settings import Mode
 
 T = TypeVar("T")
 EXIT_FAILED_ARTICLES = 1

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eventx.extraction.pricing import estimate_cost
+from eventx.extraction.redact import redact
+from eventx.extraction.retry import is_transient_status
 from eventx.models import (
     Article,
     ErrorCategory,
@@ -23,12 +26,9 @@ from eventx.models import (
     ExtractionResult,
     Usage,
 )
-from eventx.pricing import estimate_cost
-from eventx.redact import redact
-from eventx.retry import is_transient_status
 
 if TYPE_CHECKING:
-    from eventx.extract import Extractor
+    from eventx.extraction.extractor import Extractor
 
 MAX_REQUESTS_PER_FILE = 50_000
 """The Batch API's limit on requests per input file."""

@@ -40,9 +40,9 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from eventx.chunk import DEFAULT_CHUNK_OVERLAP_TOKENS, DEFAULT_MAX_CHUNK_TOKENS
 from eventx.errors import ConfigurationError
-from eventx.ground import DEFAULT_FUZZY_THRESHOLD, GroundingPolicy
+from eventx.extraction.grounding import DEFAULT_FUZZY_THRESHOLD, GroundingPolicy
+from eventx.ingest.chunk import DEFAULT_CHUNK_OVERLAP_TOKENS, DEFAULT_MAX_CHUNK_TOKENS
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 DEFAULT_OPENAI_RPM = 500

@@ -1,6 +1,6 @@
 """The run store's record of Batch API jobs: which batches exist, which articles they hold.
 
-Tables ``batches`` and ``batch_requests`` (see :data:`eventx.store.MIGRATIONS`). A
+Tables ``batches`` and ``batch_requests`` (see :data:`eventx.runs.store.MIGRATIONS`). A
 request is *open* until its answer has been committed as the article's result;
 a batch is *collected* once every one of its requests has been settled. Both
 marks make ``eventx batch collect`` idempotent: a collected batch is never
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from eventx.models import Article
-from eventx.store import RunStore, content_hash
+from eventx.runs.store import RunStore, content_hash
 
 
 def _now() -> str:
@@ -52,7 +52,7 @@ class OpenRequest:
 
 
 class BatchLedger:
-    """Reads and writes the batch tables of one :class:`~eventx.store.RunStore`."""
+    """Reads and writes the batch tables of one :class:`~eventx.runs.store.RunStore`."""
 
     def __init__(self, store: RunStore) -> None:
         self._db = store.connection

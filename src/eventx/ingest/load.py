@@ -7,7 +7,7 @@ Inputs (see docs/inputs.md):
 * a ``*.html`` / ``*.htm`` file: one article, the page's main text extracted with
   trafilatura, with its title, URL, language and publication date when the markup has them;
 * any other file: one plain-text article, kept exactly as read; its encoding is detected
-  (:mod:`eventx.decode`) and recorded in :attr:`Article.encoding`;
+  (:mod:`eventx.ingest.decode`) and recorded in :attr:`Article.encoding`;
 * a directory: every ``*.txt``, ``*.jsonl``, ``*.html`` and ``*.htm`` file below it,
   recursively, in name order; hidden entries and symlinked directories are skipped;
 * a glob pattern (``data/**/*.html``), expanded by eventx itself;
@@ -39,8 +39,8 @@ from typing import IO
 
 from pydantic import ValidationError
 
-from eventx.decode import DecodedText, UndecodableError, decode_text
 from eventx.errors import InputError
+from eventx.ingest.decode import DecodedText, UndecodableError, decode_text
 from eventx.models import Article
 
 TEXT_SUFFIXES = (".txt",)

@@ -6,7 +6,7 @@ was sent (model, mode, prompt, schema version, article), so that a re-run never
 pays twice for the same answer. Every finished article gets a ``finished_seq``,
 the order in which results were committed: the JSONL output holds exactly the
 finished results in that order, which is how a resumed run knows what the output
-already has (see :mod:`eventx.batch`).
+already has (see :mod:`eventx.runs.runner`).
 
 Schema changes are named, append-only migrations (:data:`MIGRATIONS`): a database
 records the ones applied, and new ones run on open. Never edit a migration that

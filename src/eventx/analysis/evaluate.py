@@ -1,6 +1,6 @@
 """Evaluation: predicted records against hand-written gold annotations.
 
-:func:`evaluate` (gold format: :mod:`eventx.gold`) pairs predicted records with
+:func:`evaluate` (gold format: :mod:`eventx.analysis.gold`) pairs predicted records with
 gold records article by article, one to one, maximizing the summed match score (an
 optimal assignment, ``scipy.optimize.linear_sum_assignment``); a pair counts only
 when the record types agree and the score reaches :data:`MATCH_THRESHOLD`.
@@ -31,8 +31,8 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 from scipy.optimize import linear_sum_assignment
 
-from eventx.gold import GoldActor, GoldArticle, GoldClaim, GoldEvent, GoldItem, body_span
-from eventx.load import load_article
+from eventx.analysis.gold import GoldActor, GoldArticle, GoldClaim, GoldEvent, GoldItem, body_span
+from eventx.ingest.load import load_article
 from eventx.models import (
     Actor,
     AidDelivery,
