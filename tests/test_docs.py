@@ -94,6 +94,7 @@ def test_relative_links_resolve(page: Path) -> None:
         assert (page.parent / target).exists(), f"{page.name}: broken link {target}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", [p for p in PAGES if _blocks(p)], ids=lambda p: p.name)
 def test_examples_run(page: Path, sandbox: Path) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
@@ -103,7 +104,8 @@ def test_examples_run(page: Path, sandbox: Path) -> None:
         elif lang == "sql":
             _run_sql(body)
         else:
-            exec(compile(body, f"{page.name}", "exec"), namespace)
+            # dont_inherit: the example runs as written, without this module's __future__
+            exec(compile(body, f"{page.name}", "exec", dont_inherit=True), namespace)
 
 
 def _run_sql(body: str) -> None:

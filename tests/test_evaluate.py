@@ -6,14 +6,15 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from eventx import ConfigurationError
 from eventx.analysis.evaluate import actors_agree, date_score, evaluate, pair_up
 from eventx.analysis.export import load_results
 from eventx.analysis.gold import GoldActor, GoldArticle, body_span, load_gold
-from eventx.cli.main import EXIT_USAGE, main
+from eventx.cli import main
+from eventx.cli.common import EXIT_USAGE
 from eventx.errors import InputError
 from eventx.models import Actor, AidDelivery, DateRef, Evidence, ExtractionResult
 from tests.conftest import ROOT
@@ -83,10 +84,26 @@ def test_dates_compare_by_iso_partial_value() -> None:
 
 def test_pairing_is_optimal_not_greedy() -> None:
     # Greedy would take the best cell (0,0) and leave (1,1) below threshold: one pair.
-    scores = np.array([[0.9, 0.8], [0.85, 0.1]])
+    scores = [[0.9, 0.8], [0.85, 0.1]]
     pairs = pair_up(scores, 0.5)
     assert sorted((r, c) for r, c, _ in pairs) == [(0, 1), (1, 0)]
-    assert pair_up(np.zeros((0, 3)), 0.5) == []
+    assert pair_up([], 0.5) == []
+    assert pair_up([[], []], 0.5) == []
+
+
+def test_evaluation_without_scipy_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_scipy(name: str, *args: object, **kwargs: object) -> object:
+        if name.startswith("scipy"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_scipy)
+    with pytest.raises(ConfigurationError, match=r'pip install "eventx\[eval\]"'):
+        pair_up([[1.0]], 0.5)
 
 
 def test_seed_run_against_gold(

@@ -13,9 +13,17 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from eventx import ExtractionResult, open_writer, read_results, result_rows, write_rows
-from eventx.analysis.export import COLUMN_NAMES, COLUMNS, ParquetResultWriter, parquet_schema
-from eventx.cli.main import EXIT_FAILED_ARTICLES, EXIT_USAGE, main
+from eventx import ExtractionResult, open_writer, read_results
+from eventx.analysis.export import (
+    COLUMN_NAMES,
+    COLUMNS,
+    ParquetResultWriter,
+    parquet_schema,
+    result_rows,
+    write_rows,
+)
+from eventx.cli import main
+from eventx.cli.common import EXIT_FAILED_ARTICLES, EXIT_USAGE
 from eventx.models import SCHEMA_VERSION, ErrorCategory, ErrorRecord
 from tests.conftest import ROOT, SEED_CASSETTES, SEEDS
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from eventx.analysis.export import load_results
 from eventx.analysis.fuse import fuse
-from eventx.cli.main import main
+from eventx.cli import main
 from eventx.errors import InputError
 from eventx.models import Article, ArticleExtraction, ErrorRecord, ExtractionResult, FusedEvent
 from eventx.normalize.records import normalize_extraction

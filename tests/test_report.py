@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from eventx.analysis.export import load_results
-from eventx.analysis.report import COLOURS, article_texts, highlight, render_report
-from eventx.cli.main import main
+from eventx.analysis.report import COLOURS, highlight, read_texts, render_report
+from eventx.cli import main
 from eventx.models import (
     Actor,
     ArticleExtraction,
@@ -74,7 +74,7 @@ def results(seed_predictions: Path) -> list[ExtractionResult]:
 
 @pytest.fixture
 def texts() -> dict[str, str]:
-    return {**article_texts([SEEDS]), HOSTILE_ID: HOSTILE}
+    return {**read_texts([SEEDS]), HOSTILE_ID: HOSTILE}
 
 
 def test_hostile_text_and_output_are_escaped(

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from types import NoneType, UnionType
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -298,7 +299,122 @@ class AidItem(_Model):
 # ---------------------------------------------------------------------------
 
 
-class _EventBase(_Model):
+RoleValue = Actor | list[Actor]
+"""What a role holds: one actor, or a list of actors (a meeting's participants)."""
+
+
+def _is_actor_field(annotation: Any) -> bool:
+    """True for ``Actor``, ``Actor | None`` and ``list[Actor]`` annotations."""
+    if get_origin(annotation) is list:
+        (item,) = get_args(annotation) or (None,)
+        return isinstance(item, type) and issubclass(item, Actor)
+    if get_origin(annotation) in (Union, UnionType):
+        options = [option for option in get_args(annotation) if option is not NoneType]
+        return len(options) == 1 and _is_actor_field(options[0])
+    return isinstance(annotation, type) and issubclass(annotation, Actor)
+
+
+def _check_roles(model: type[RecordBase], actor_fields: list[str]) -> None:
+    wrong = [name for name in model.ROLES if name not in actor_fields]
+    if wrong:
+        raise TypeError(
+            f"{model.__name__}.ROLES names {wrong}: a role must be a field holding an Actor, "
+            "an optional Actor or a list of Actors"
+        )
+    stray = [name for name in model.PARTIES if name not in model.ROLES]
+    if stray:
+        raise TypeError(f"{model.__name__}.PARTIES names {stray}, which are not in ROLES")
+
+
+class RecordBase(_Model):
+    """What every record (event or claim) says about itself; see docs/extending.md.
+
+    Class-level declarations, filled in and checked once the class is complete:
+
+    * ``TYPE``: the record's type, the value of an event's ``type`` field or ``claim``;
+    * ``ROLES``: the fields that hold actors (an ``Actor``, an optional ``Actor`` or a
+      list of actors), in display order; by default every such field, in field order;
+    * ``PARTIES``: the *principal parties*, the roles that say who the record is between
+      (fusion joins records only when these agree; evaluation always scores them); by
+      default the required roles. Other roles (a meeting's host, a protest's summoned
+      official) still name actors of the record: they count in :meth:`actors`.
+    """
+
+    TYPE: ClassVar[str]
+    ROLES: ClassVar[tuple[str, ...]] = ()
+    PARTIES: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.declare_roles()
+
+    @classmethod
+    def __pydantic_on_complete__(cls) -> None:
+        super().__pydantic_on_complete__()
+        cls.declare_roles()
+
+    @classmethod
+    def declare_roles(cls) -> None:
+        """Fill ``TYPE``, and ``ROLES`` and ``PARTIES`` where the class does not set them,
+        from the fields; check them. Done when the class is complete (its annotations
+        resolved); a class completed later (``model_rebuild()``) is declared again then.
+
+        Raises:
+            TypeError: a declared role is not an actor field, or a party not a role.
+        """
+        if not cls.__pydantic_complete__:
+            return
+        fields = cls.model_fields
+        tag = fields["type"].default if "type" in fields else None
+        if isinstance(tag, str):
+            cls.TYPE = tag
+        actor_fields = [name for name, info in fields.items() if _is_actor_field(info.annotation)]
+        if "ROLES" not in cls.__dict__:
+            cls.ROLES = tuple(actor_fields)
+        if "PARTIES" not in cls.__dict__:
+            cls.PARTIES = tuple(name for name in cls.ROLES if fields[name].is_required())
+        _check_roles(cls, actor_fields)
+
+    def roles(self) -> dict[str, RoleValue]:
+        """Role name → the actor, or list of actors, in that role, in ``ROLES`` order.
+
+        Roles the record leaves empty (an optional actor not named, an empty list) are
+        left out.
+        """
+        found: dict[str, RoleValue] = {}
+        for name in self.ROLES:
+            value = getattr(self, name)
+            if value is not None and value != []:
+                found[name] = value
+        return found
+
+    def actors(self, *, principal: bool = False) -> list[Actor]:
+        """Every actor the record names, role by role (a meeting's host, a protest's
+        summoned official included); only the principal parties' with ``principal``.
+
+        An actor named in two roles (a host who is also a participant) is listed twice.
+        """
+        wanted = self.PARTIES if principal else self.ROLES
+        return [
+            actor
+            for name, value in self.roles().items()
+            if name in wanted
+            for actor in (value if isinstance(value, list) else [value])
+        ]
+
+
+class EventBase(RecordBase):
+    """Base of every event type: the fields all events share.
+
+    A new event type subclasses it with a ``type: Literal["name"] = "name"`` field and
+    its own fields, and is registered with :func:`eventx.registry.register_event_type`.
+    ``REFERENCES`` names the fields that hold the id of another record of the same
+    extraction (a protest's ``trigger``): they are renamed along when record ids are.
+    """
+
+    REFERENCES: ClassVar[tuple[str, ...]] = ()
+
     id: str = Field(description="Short unique id, e.g. 'e1'.")
     summary: str = Field(description="One English sentence saying who did what, when, where.")
     status: EventStatus
@@ -317,9 +433,22 @@ class _EventBase(_Model):
         json_schema_extra=READ_ONLY,
     )
 
+    def all_evidence(self) -> list[Evidence]:
+        """Every evidence quote of the event."""
+        return list(self.evidence)
 
-class MeetingEvent(_EventBase):
+    def codes(self) -> tuple[Plover | None, str | None]:
+        """The PLOVER and CAMEO codes of a type that has no coding table in
+        :mod:`eventx.normalize.codes`: none, unless the type overrides this method.
+        The built-in types are coded by their tables."""
+        return None, None
+
+
+class MeetingEvent(EventBase):
     """A meeting, talks, visit or call between named actors."""
+
+    ROLES = ("participants", "host")
+    PARTIES = ("participants",)
 
     type: Literal["meeting"] = "meeting"
     participants: list[Actor] = Field(
@@ -337,8 +466,11 @@ class MeetingEvent(_EventBase):
     )
 
 
-class AidDelivery(_EventBase):
+class AidDelivery(EventBase):
     """Aid handed over or promised by a donor to a recipient."""
+
+    ROLES = ("donor", "recipient")
+    PARTIES = ("donor", "recipient")
 
     type: Literal["aid_delivery"] = "aid_delivery"
     donor: Actor = Field(description="Who gives the aid.")
@@ -347,8 +479,12 @@ class AidDelivery(_EventBase):
     aid_kind: AidKind = Field(description="military, humanitarian or economic.")
 
 
-class DiplomaticProtest(_EventBase):
+class DiplomaticProtest(EventBase):
     """A formal diplomatic protest: an ambassador summoned, a note, a demarche, an expulsion."""
+
+    ROLES = ("protester", "target", "summoned_official")
+    PARTIES = ("protester", "target")
+    REFERENCES = ("trigger",)
 
     type: Literal["diplomatic_protest"] = "diplomatic_protest"
     protester: Actor = Field(description="The state or official protesting.")
@@ -364,11 +500,16 @@ class DiplomaticProtest(_EventBase):
 
 
 Event = Annotated[MeetingEvent | AidDelivery | DiplomaticProtest, Field(discriminator="type")]
-"""Any event record; ``type`` tells which."""
+"""Any event record; ``type`` tells which. Registering an event type
+(:mod:`eventx.registry`) adds it to the union the models validate with."""
 
 
-class Claim(_Model):
+class Claim(RecordBase):
     """A statement the article attributes to a named speaker."""
+
+    TYPE = "claim"
+    ROLES = ("speaker",)
+    PARTIES = ("speaker",)
 
     id: str = Field(description="Short unique id, e.g. 'c1'.")
     speaker: Actor = Field(description="Who made the statement.")
@@ -396,6 +537,14 @@ class Claim(_Model):
         json_schema_extra=READ_ONLY,
     )
 
+    def all_evidence(self) -> list[Evidence]:
+        """Every evidence quote of the claim, its verbatim ``quote`` last."""
+        return [*self.evidence, *([self.quote] if self.quote is not None else [])]
+
+
+Record = Event | Claim
+"""Any record of an extraction: an event or a claim."""
+
 
 class ArticleExtraction(_Model):
     """Every meeting, aid delivery, diplomatic protest and attributed claim in one article."""
@@ -413,6 +562,10 @@ class ArticleExtraction(_Model):
             "'10/04/2025'), when the text states one; null otherwise."
         ),
     )
+
+    def records(self) -> list[Record]:
+        """Every record: the events, then the claims."""
+        return [*self.events, *self.claims]
 
 
 # ---------------------------------------------------------------------------
@@ -595,7 +748,10 @@ class FusedEvent(_Model):
     )
     parties: list[str] = Field(
         default_factory=list,
-        description="Normalized keys of the actors (ISO3 codes, IGO or canonical names).",
+        description=(
+            "Normalized keys (ISO3 codes, IGO or canonical names) of the event's principal "
+            "parties: participants; donor and recipient; protester and target."
+        ),
     )
     sources: list[FusedSource] = Field(
         min_length=1, description="Every record of the event, in input order."

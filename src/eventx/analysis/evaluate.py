@@ -10,28 +10,40 @@ Match scores (each 0-1):
 * actors agree when their ISO3 countries are equal (case-insensitive), or when a
   name agrees: the predicted canonical name or name against the gold name and
   aliases, casefolded, ``rapidfuzz`` token-set ratio >= :data:`NAME_SIMILARITY`;
-* participants score the F1 of a one-to-one actor pairing;
+* a role holding one actor scores 1 when the actors agree (or both are absent); a
+  role holding a list (participants) scores the F1 of a one-to-one actor pairing;
 * dates agree when their ISO partial values are equal; a value that is a less
   precise form of the other (``--04-09`` or ``2025-04`` for ``2025-04-09``) scores half;
 * items score the F1 of an item pairing (equal quantity, or similar description);
 * claims score speaker agreement and content similarity: the better of text
   similarity (token-set ratio) and the overlap of predicted evidence with gold evidence.
 
-An event's score is the mean of its role scores (and of date, when gold gives one).
+The roles scored are the type's principal parties (``PARTIES``: participants; donor
+and recipient; protester and target), always, and any other role the gold event
+gives; the data only one type has is scored by :data:`TYPE_SCORES` (aid items). This
+holds for every event type, a registered one included. An event's score is the mean
+of its role scores (and of date, when gold gives one).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
-import numpy as np
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
-from scipy.optimize import linear_sum_assignment
 
-from eventx.analysis.gold import GoldActor, GoldArticle, GoldClaim, GoldEvent, GoldItem, body_span
+from eventx.analysis.gold import (
+    GoldActor,
+    GoldArticle,
+    GoldClaim,
+    GoldEvent,
+    GoldItem,
+    GoldRole,
+    body_span,
+)
+from eventx.errors import ConfigurationError
 from eventx.ingest.load import load_article
 from eventx.models import (
     Actor,
@@ -39,12 +51,15 @@ from eventx.models import (
     AidItem,
     Claim,
     DateRef,
-    DiplomaticProtest,
     Event,
+    EventBase,
     Evidence,
     ExtractionResult,
     MeetingEvent,
+    Record,
+    RoleValue,
 )
+from eventx.registry import event_types
 
 MATCH_THRESHOLD = 0.5
 """Lowest match score at which a predicted record counts as finding a gold record."""
@@ -57,9 +72,6 @@ TEXT_SIMILARITY = 60.0
 
 G = TypeVar("G", bound=BaseModel)
 P = TypeVar("P", bound=BaseModel)
-
-EVENT_TYPES = ("meeting", "aid_delivery", "diplomatic_protest")
-RecordKind = Literal["meeting", "aid_delivery", "diplomatic_protest", "claim"]
 
 
 # ---------------------------------------------------------------------------
@@ -111,24 +123,33 @@ def date_score(gold: str | None, pred: DateRef | None) -> float:
     return 0.5 if known and all(g == p for g, p in known) else 0.0
 
 
-def pair_up(scores: np.ndarray[Any, Any], threshold: float) -> list[tuple[int, int, float]]:
+def pair_up(scores: list[list[float]], threshold: float) -> list[tuple[int, int, float]]:
     """One-to-one pairs (row, column, score) maximizing the summed score, above threshold."""
-    if scores.size == 0:
+    if not scores or not scores[0]:
         return []
-    rows, cols = linear_sum_assignment(scores, maximize=True)
+    rows, cols = _assignment()(scores, maximize=True)
     return [
-        (int(r), int(c), float(scores[r, c]))
+        (int(r), int(c), scores[r][c])
         for r, c in zip(rows, cols, strict=True)
-        if scores[r, c] >= threshold
+        if scores[r][c] >= threshold
     ]
+
+
+def _assignment() -> Callable[..., Any]:
+    """scipy's optimal assignment, from the ``eval`` extra."""
+    try:
+        from scipy.optimize import linear_sum_assignment
+    except ImportError:
+        raise ConfigurationError(
+            'evaluation needs scipy, which is not installed: pip install "eventx[eval]"'
+        ) from None
+    return cast(Callable[..., Any], linear_sum_assignment)
 
 
 def _matrix(
     gold: Sequence[G], pred: Sequence[P], score: Callable[[G, P], float]
-) -> np.ndarray[Any, Any]:
-    return np.array([[score(g, p) for p in pred] for g in gold], dtype=float).reshape(
-        len(gold), len(pred)
-    )
+) -> list[list[float]]:
+    return [[score(g, p) for p in pred] for g in gold]
 
 
 def _set_f1(gold: Sequence[G], pred: Sequence[P], score: Callable[[G, P], float]) -> float:
@@ -159,24 +180,56 @@ def items_score(gold: GoldEvent, pred: AidDelivery) -> float:
     return _set_f1(gold.items, pred.items, _item_score)
 
 
-def _role_scores(gold: GoldEvent, pred: Event) -> dict[str, float]:
+def role_score(gold: GoldRole | None, pred: RoleValue | None) -> float:
+    """Agreement (0-1) of one role: the actors agree, or, when either side is a list,
+    the F1 of a one-to-one pairing of the actors."""
+    if isinstance(gold, list) or isinstance(pred, list):
+        return _set_f1(_as_list(gold), _as_list(pred), _actor_score)
+    return float(actors_agree(gold, pred))
+
+
+def _as_list(value: GoldRole | RoleValue | None) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def _scored_roles(gold: GoldEvent, pred: EventBase) -> list[str]:
+    """The principal parties, then every other role the gold event gives."""
+    return [r for r in pred.ROLES if r in pred.PARTIES or gold.role(r) is not None]
+
+
+def _role_scores(gold: GoldEvent, pred: EventBase) -> dict[str, float]:
     """Per-field agreement (0-1) of a predicted event with a gold event of the same type."""
-    fields: dict[str, float] = {}
-    if isinstance(pred, MeetingEvent):
-        fields["participants"] = participants_score(gold, pred)
-    elif isinstance(pred, AidDelivery):
-        fields["donor"] = float(actors_agree(gold.donor, pred.donor))
-        fields["recipient"] = float(actors_agree(gold.recipient, pred.recipient))
-        fields["items"] = items_score(gold, pred)
-    elif isinstance(pred, DiplomaticProtest):
-        fields["protester"] = float(actors_agree(gold.protester, pred.protester))
-        fields["target"] = float(actors_agree(gold.target, pred.target))
+    fields = {
+        name: role_score(gold.role(name), getattr(pred, name)) for name in _scored_roles(gold, pred)
+    }
+    for name, score in TYPE_SCORES.get(pred.TYPE, {}).items():
+        fields[name] = score(gold, pred)
     return fields
 
 
-def event_score(gold: GoldEvent, pred: Event) -> float:
+TYPE_SCORES: dict[str, dict[str, Callable[[GoldEvent, Any], float]]] = {
+    "aid_delivery": {"items": items_score},
+}
+"""Scores of the data only one event type has, by type and field, after its roles."""
+
+
+def quantities_agree(gold: GoldEvent, pred: AidDelivery) -> bool:
+    """True when the stated item quantities of both are the same (as multisets)."""
+    gold_quantities = Counter(i.quantity for i in gold.items if i.quantity is not None)
+    pred_quantities = Counter(i.quantity for i in pred.items if i.quantity is not None)
+    return gold_quantities == pred_quantities
+
+
+TYPE_CHECKS: dict[str, dict[str, Callable[[GoldEvent, Any], bool]]] = {
+    "aid_delivery": {"quantities": quantities_agree},
+}
+"""Field checks of matched events that count in the field table but not in the match
+score, by type and field."""
+
+
+def event_score(gold: GoldEvent, pred: EventBase) -> float:
     """How well ``pred`` matches ``gold`` (0-1); 0 when the types differ."""
-    if gold.type != pred.type:
+    if gold.type != pred.TYPE:
         return 0.0
     scores = list(_role_scores(gold, pred).values())
     if gold.date is not None:
@@ -282,7 +335,8 @@ class Evaluation(BaseModel):
         default_factory=list, description="Gold articles whose text was not available."
     )
     tallies: dict[str, Tally] = Field(
-        default_factory=lambda: {kind: Tally() for kind in (*EVENT_TYPES, "claim")}
+        default_factory=lambda: {kind: Tally() for kind in (*event_types(), "claim")},
+        description="Per record type: every known event type, then claim.",
     )
     fields: dict[str, FieldTally] = Field(default_factory=dict)
     evidence: int = Field(default=0, description="Predicted evidence quotes.")
@@ -294,7 +348,7 @@ class Evaluation(BaseModel):
     @property
     def events(self) -> Tally:
         """All event types together (micro-averaged)."""
-        parts = [self.tallies[kind] for kind in EVENT_TYPES]
+        parts = [tally for kind, tally in self.tallies.items() if kind != "claim"]
         return Tally(
             gold=sum(t.gold for t in parts),
             predicted=sum(t.predicted for t in parts),
@@ -402,7 +456,7 @@ def _score_article(
     extraction = result.extraction if result is not None else None
     events = list(extraction.events) if extraction else []
     claims = list(extraction.claims) if extraction else []
-    for kind in EVENT_TYPES:
+    for kind in event_types():
         gold_events = [e for e in article.events if e.type == kind]
         pred_events = [e for e in events if e.type == kind]
         pairs = _match(evaluation, article.id, kind, gold_events, pred_events, event_score)
@@ -430,7 +484,7 @@ def _match(
     score: Callable[[G, P], float],
 ) -> list[tuple[G, P]]:
     pairs = pair_up(_matrix(gold, pred, score), MATCH_THRESHOLD)
-    tally = evaluation.tallies[kind]
+    tally = evaluation.tallies.setdefault(kind, Tally())
     tally.gold += len(gold)
     tally.predicted += len(pred)
     tally.matched += len(pairs)
@@ -451,13 +505,12 @@ def _describe(index: int, record: BaseModel) -> str:
     """One line naming a record: predicted by id and summary, gold by position and actors."""
     if isinstance(record, Claim):
         return f"{record.id}: {record.text}"
-    if isinstance(record, MeetingEvent | AidDelivery | DiplomaticProtest):
+    if isinstance(record, EventBase):
         return f"{record.id}: {record.summary}"
     if isinstance(record, GoldClaim):
         return f"gold #{index + 1}: {record.speaker.name}: {record.content}"
     if isinstance(record, GoldEvent):
-        roles = [record.donor, record.recipient, record.protester, record.target]
-        actors = [a.name for a in [*record.participants, *roles] if a is not None]
+        actors = [actor.name for actor in record.actors()]
         return f"gold #{index + 1}: {record.type} ({', '.join(actors)})"
     return f"#{index + 1}"
 
@@ -465,10 +518,8 @@ def _describe(index: int, record: BaseModel) -> str:
 def _count_event_fields(evaluation: Evaluation, gold: GoldEvent, pred: Event) -> None:
     for name, score in _role_scores(gold, pred).items():
         _count(evaluation, f"{gold.type}.{name}", score == 1.0)
-    if isinstance(pred, AidDelivery):
-        gold_quantities = Counter(i.quantity for i in gold.items if i.quantity is not None)
-        pred_quantities = Counter(i.quantity for i in pred.items if i.quantity is not None)
-        _count(evaluation, "aid_delivery.quantities", gold_quantities == pred_quantities)
+    for name, check in TYPE_CHECKS.get(pred.type, {}).items():
+        _count(evaluation, f"{gold.type}.{name}", check(gold, pred))
     _count(evaluation, "event.date", date_score(gold.date, pred.date) == 1.0)
     if gold.status is not None:
         _count(evaluation, "event.status", _fold(gold.status) == _fold(pred.status.value))
@@ -494,12 +545,12 @@ def _count(evaluation: Evaluation, name: str, correct: bool) -> None:
 def _count_evidence(
     evaluation: Evaluation,
     article: GoldArticle,
-    records: Sequence[Event | Claim],
+    records: Sequence[Record],
     text: str | None,
 ) -> None:
     body = body_span(article, text) if text is not None else None
     for record in records:
-        evidence = _all_evidence(record)
+        evidence = record.all_evidence()
         located = _located(evidence)
         evaluation.evidence += len(evidence)
         evaluation.located += len(located)
@@ -510,7 +561,7 @@ def _count_evidence(
             evaluation.junk += 1
 
 
-def format_table(evaluation: Evaluation) -> str:
+def format_evaluation(evaluation: Evaluation) -> str:
     """The evaluation as a plain-text table for the terminal."""
     kinds = {**evaluation.tallies, "events": evaluation.events, "overall": evaluation.overall}
     lines = [
@@ -546,11 +597,6 @@ def format_table(evaluation: Evaluation) -> str:
             "not measured; give the articles with --articles or a gold `source`)"
         )
     return "\n".join(lines)
-
-
-def _all_evidence(record: Event | Claim) -> list[Evidence]:
-    quote = record.quote if isinstance(record, Claim) else None
-    return [*record.evidence, *([quote] if quote is not None else [])]
 
 
 def _shorten(text: str, width: int = 90) -> str:

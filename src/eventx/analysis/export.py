@@ -2,6 +2,9 @@
 
 Every row has the same columns (:data:`COLUMNS`), so the tables load into pandas,
 DuckDB or a spreadsheet as they are.  Columns that do not apply to a row are empty.
+The generic columns (ids, type, status, summary, date, location, ``countries``,
+``roles``, evidence, codes) are filled for every record, whatever its type; the
+type-specific ones for the built-in types (:data:`TYPE_COLUMNS`).
 
 * ``csv``: UTF-8, a header line, lists and nested values written as JSON text;
 * ``parquet``: a fixed schema; lists of names or codes are native ``list<string>``
@@ -20,9 +23,10 @@ See docs/outputs.md for every column.
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,17 +42,29 @@ from eventx.models import (
     Actor,
     AidDelivery,
     Claim,
+    DiplomaticProtest,
     Event,
     Evidence,
     ExtractionResult,
     MeetingEvent,
+    Record,
 )
 
 TableFormat = Literal["csv", "parquet"]
 ColumnKind = Literal["string", "int", "float", "date", "strings", "floats", "json"]
 
+OutputFormat = Literal["jsonl", "csv", "parquet"]
+SUFFIXES: dict[str, OutputFormat] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+"""Output suffixes and the format each one means, for ``eventx extract`` and ``convert``."""
 FORMATS: dict[str, TableFormat] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-"""Output suffixes and the table format each one means."""
+"""The suffixes of table outputs."""
+PARQUET_HINT = 'Parquet output needs pyarrow, which is not installed: pip install "eventx[parquet]"'
 
 DEFAULT_ROW_GROUP_SIZE = 10_000
 
@@ -70,7 +86,7 @@ COLUMNS = _columns(
     ("article_id", "string", "Id of the article the row comes from."),
     ("record_kind", "string", "event, claim, or error (a failed article)."),
     ("record_id", "string", "Id of the event or claim within its article (e1, c2)."),
-    ("type", "string", "meeting, aid_delivery, diplomatic_protest, or claim."),
+    ("type", "string", "meeting, aid_delivery, diplomatic_protest, a registered type, or claim."),
     ("status", "string", "Event status: occurred, planned, pledged, reported, denied."),
     ("summary", "string", "The event's one-sentence summary, or the claim as a sentence."),
     ("date_text", "string", "The date as the article writes it."),
@@ -80,6 +96,7 @@ COLUMNS = _columns(
     ("location", "string", "Where the event took place (English name when known)."),
     ("location_country", "string", "ISO3 code of the event's location."),
     ("countries", "strings", "ISO3 codes in the record: event actors and location, or speaker."),
+    ("roles", "json", "Every actor of the record by role: JSON object, role → actor or array."),
     ("participants", "strings", "Meeting participants."),
     ("participant_countries", "strings", "ISO3 codes of the participants, first-seen order."),
     ("meeting_format", "string", "bilateral, multilateral, summit, phone, or visit."),
@@ -158,10 +175,9 @@ def result_rows(result: ExtractionResult, *, include_errors: bool = True) -> Ite
         return
     if result.extraction is None:
         return
-    for event in result.extraction.events:
-        yield _row(article, **_event_fields(event))
-    for claim in result.extraction.claims:
-        yield _row(article, **_claim_fields(claim))
+    for record in result.extraction.records():
+        fields = _claim_fields(record) if isinstance(record, Claim) else _event_fields(record)
+        yield _row(article, **fields, roles=_roles_json(record))
 
 
 def _row(article: Row, **fields: Any) -> Row:
@@ -210,34 +226,38 @@ def _event_fields(event: Event) -> Row:
     if event.location is not None:
         fields["location"] = event.location.canonical_name or event.location.name
         fields["location_country"] = event.location.country
-    codes = {actor.country for actor in _actors(event)}
+    codes = {actor.country for actor in event.actors()}
     codes.add(event.location.country if event.location else None)
     fields["countries"] = sorted(code for code in codes if code)
-    return fields | _type_fields(event)
+    return fields | TYPE_COLUMNS.get(event.TYPE, _no_columns)(event)
 
 
-def _type_fields(event: Event) -> Row:
-    if isinstance(event, MeetingEvent):
-        return {
-            "participants": [_name(actor) for actor in event.participants],
-            "participant_countries": _codes(event.participants),
-            "meeting_format": event.format.value if event.format else None,
-            "forum": event.forum,
-            "host": _name(event.host),
-            "topics": event.topics,
-            "outcomes": event.outcomes,
-        }
-    if isinstance(event, AidDelivery):
-        return {
-            **_party("donor", event.donor),
-            **_party("recipient", event.recipient),
-            "aid_kind": event.aid_kind.value,
-            "item_descriptions": [item.description for item in event.items],
-            "item_quantities": [item.quantity for item in event.items],
-            "items": json.dumps(
-                [item.model_dump(mode="json") for item in event.items], ensure_ascii=False
-            ),
-        }
+def _meeting_fields(event: MeetingEvent) -> Row:
+    return {
+        "participants": [_name(actor) for actor in event.participants],
+        "participant_countries": _codes(event.participants),
+        "meeting_format": event.format.value if event.format else None,
+        "forum": event.forum,
+        "host": _name(event.host),
+        "topics": event.topics,
+        "outcomes": event.outcomes,
+    }
+
+
+def _aid_fields(event: AidDelivery) -> Row:
+    return {
+        **_party("donor", event.donor),
+        **_party("recipient", event.recipient),
+        "aid_kind": event.aid_kind.value,
+        "item_descriptions": [item.description for item in event.items],
+        "item_quantities": [item.quantity for item in event.items],
+        "items": json.dumps(
+            [item.model_dump(mode="json") for item in event.items], ensure_ascii=False
+        ),
+    }
+
+
+def _protest_fields(event: DiplomaticProtest) -> Row:
     return {
         **_party("protester", event.protester),
         **_party("target", event.target),
@@ -246,6 +266,18 @@ def _type_fields(event: Event) -> Row:
         "grievance": event.grievance,
         "trigger": event.trigger,
     }
+
+
+def _no_columns(event: Event) -> Row:
+    return {}
+
+
+TYPE_COLUMNS: dict[str, Callable[[Any], Row]] = {
+    "meeting": _meeting_fields,
+    "aid_delivery": _aid_fields,
+    "diplomatic_protest": _protest_fields,
+}
+"""The columns only one event type fills, by type; other types fill the generic ones."""
 
 
 def _claim_fields(claim: Claim) -> Row:
@@ -257,7 +289,7 @@ def _claim_fields(claim: Claim) -> Row:
         "summary": claim.text,
         **_party("speaker", claim.speaker),
         "speaker_title": claim.speaker.title,
-        "countries": [claim.speaker.country] if claim.speaker.country else [],
+        "countries": sorted({a.country for a in claim.actors() if a.country}),
         "reported_via": claim.reported_via,
         "quote": quote.quote if quote else None,
         "quote_start": quote.start if quote else None,
@@ -272,13 +304,15 @@ def _claim_fields(claim: Claim) -> Row:
     }
 
 
-def _actors(event: Event) -> list[Actor]:
-    if isinstance(event, MeetingEvent):
-        return [*event.participants, *([event.host] if event.host else [])]
-    if isinstance(event, AidDelivery):
-        return [event.donor, event.recipient]
-    official = [event.summoned_official] if event.summoned_official else []
-    return [event.protester, event.target, *official]
+def _roles_json(record: Record) -> str:
+    """The record's roles as JSON: role name → actor object, or array of them."""
+    roles = {
+        name: [a.model_dump(mode="json") for a in value]
+        if isinstance(value, list)
+        else value.model_dump(mode="json")
+        for name, value in record.roles().items()
+    }
+    return json.dumps(roles, ensure_ascii=False)
 
 
 def _name(actor: Actor | None) -> str | None:
@@ -424,8 +458,7 @@ class ParquetResultWriter(ResultWriter):
         include_errors: bool = True,
         row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
     ) -> None:
-        import pyarrow.parquet as pq  # imported here: only Parquet output needs it
-
+        pq = _pyarrow("pyarrow.parquet")  # imported here: only Parquet output needs it
         super().__init__(path, include_errors=include_errors)
         self.row_group_size = row_group_size
         self.schema = parquet_schema()
@@ -447,8 +480,7 @@ class ParquetResultWriter(ResultWriter):
             self._flush()
 
     def _flush(self) -> None:
-        import pyarrow as pa
-
+        pa = _pyarrow("pyarrow")
         if self._buffered:
             self._parquet.write_table(pa.Table.from_pydict(self._buffer, schema=self.schema))
         self._buffer = {name: [] for name in COLUMN_NAMES}
@@ -462,9 +494,21 @@ class ParquetResultWriter(ResultWriter):
             self._parquet.close()
 
 
+def require_parquet() -> None:
+    """Raise :class:`ConfigurationError` with the install hint when pyarrow is missing."""
+    _pyarrow("pyarrow")
+
+
+def _pyarrow(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ConfigurationError(PARQUET_HINT) from None
+
+
 def parquet_schema() -> Any:
     """The pyarrow schema of the Parquet table, column descriptions in field metadata."""
-    import pyarrow as pa
+    pa = _pyarrow("pyarrow")
 
     types = {
         "string": pa.string(),

@@ -3,17 +3,20 @@
 Two event records are joined when nothing in them conflicts and something positive
 ties them together (rules and examples: docs/fusion.md):
 
-* always required: the same record type and PLOVER event type (a pledge never joins a
-  delivery, a planned meeting never joins a held one), compatible dates (equal, or
-  one partial and consistent with the other, e.g. ``--09-12`` and ``2025-09-12``; an
-  unknown date conflicts with nothing), and type-specific compatibility:
+* always required, for every event type: the same record type and PLOVER event type
+  (a pledge never joins a delivery, a planned meeting never joins a held one),
+  compatible dates (equal, or one partial and consistent with the other, e.g.
+  ``--09-12`` and ``2025-09-12``; an unknown date conflicts with nothing), and the
+  same principal parties (the type's ``PARTIES``, compared by :func:`party_key`): a
+  single-actor role (donor, protester, target…) holds the same key on both sides; a
+  list role (a meeting's participants) holds, on the smaller side, at least two keys,
+  all of them within the larger side's;
+* type-specific compatibility, for the built-in types (:data:`TYPE_RULES`):
 
-  - meetings: the smaller set of parties (ISO3 codes, IGO or canonical names) lies
-    within the larger and holds at least two; formats compatible;
-  - aid: same donor, same recipient, same aid kind; quantities of comparable items
-    agree within :data:`QUANTITY_TOLERANCE` when either is approximate, exactly when
-    neither is;
-  - protests: same protester, same target, same form;
+  - meetings: formats compatible;
+  - aid: same aid kind; quantities of comparable items agree within
+    :data:`QUANTITY_TOLERANCE` when either is approximate, exactly when neither is;
+  - protests: same form;
 
 * at least one anchor: a known date shared to the month or day, a matching item
   quantity (aid), or the same forum (meetings). Type and parties alone never join.
@@ -25,8 +28,9 @@ fused event with which it conflicts with no member and is anchored to at least o
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from eventx.models import (
     Actor,
@@ -37,6 +41,7 @@ from eventx.models import (
     DateRef,
     DiplomaticProtest,
     Event,
+    EventBase,
     ExtractionResult,
     FusedEvent,
     FusedSource,
@@ -111,25 +116,39 @@ def fuse(results: Iterable[ExtractionResult]) -> list[FusedEvent]:
 def _compare(first: Event, second: Event) -> tuple[list[str], bool]:
     """Compare two event records: the findings that tie them and whether any of them is
     an anchor. Raises ``_IncompatibleError`` when they cannot be the same event."""
-    if first.type != second.type or _plover(first) != _plover(second):
+    if first.TYPE != second.TYPE or _plover(first) != _plover(second):
         raise _IncompatibleError
     date_finding, date_anchor = _compare_dates(first.date, second.date)
-    if isinstance(first, MeetingEvent) and isinstance(second, MeetingEvent):
-        findings, anchor = _compare_meetings(first, second)
-    elif isinstance(first, AidDelivery) and isinstance(second, AidDelivery):
-        findings, anchor = _compare_aid(first, second)
-    elif isinstance(first, DiplomaticProtest) and isinstance(second, DiplomaticProtest):
-        findings, anchor = _compare_protests(first, second), False
-    else:  # pragma: no cover - same type string implies same class
-        raise _IncompatibleError
-    return [f"same type {first.type}", *findings, date_finding], date_anchor or anchor
+    parties = _compare_parties(first, second)
+    findings, anchor = TYPE_RULES.get(first.TYPE, _no_rule)(first, second)
+    return [f"same type {first.TYPE}", *parties, *findings, date_finding], date_anchor or anchor
 
 
 # -- comparisons -----------------------------------------------------------------------
 
 
-def _plover(event: Event) -> str | None:
+def _plover(event: EventBase) -> str | None:
     return event.plover.event if event.plover else None
+
+
+def _compare_parties(first: EventBase, second: EventBase) -> list[str]:
+    """One finding per principal role; raises ``_IncompatibleError`` when one differs."""
+    findings = []
+    for role in first.PARTIES:
+        a, b = getattr(first, role), getattr(second, role)
+        if isinstance(a, list) or isinstance(b, list):
+            findings.append(f"{role} " + ", ".join(sorted(_same_group(a or [], b or []))))
+        elif a is not None or b is not None:
+            findings.append(f"{role} {_same_party(a, b)}")
+    return findings
+
+
+def _same_group(first: list[Actor], second: list[Actor]) -> set[str]:
+    """The keys of the smaller group, which must hold two and lie within the larger."""
+    smaller, larger = sorted((_parties(first), _parties(second)), key=len)
+    if len(smaller) < 2 or not smaller <= larger:
+        raise _IncompatibleError
+    return smaller
 
 
 def _compare_dates(first: DateRef | None, second: DateRef | None) -> tuple[str, bool]:
@@ -159,38 +178,45 @@ def _date_parts(ref: DateRef | None) -> tuple[int | None, int | None, int | None
 
 
 def _compare_meetings(first: MeetingEvent, second: MeetingEvent) -> tuple[list[str], bool]:
-    a, b = _parties(first.participants), _parties(second.participants)
-    smaller, larger = sorted((a, b), key=len)
-    if len(smaller) < 2 or not smaller <= larger:
-        raise _IncompatibleError
     formats = {_FORMAT_GROUPS[f] for f in (first.format, second.format) if f is not None}
     if len(formats) > 1:
         raise _IncompatibleError
-    findings = ["participants " + ", ".join(sorted(smaller))]
     same_forum = _same(first.forum, second.forum)
-    if same_forum:
-        findings.append(f"forum {first.forum}")
-    return findings, same_forum
+    return ([f"forum {first.forum}"] if same_forum else []), same_forum
 
 
 def _compare_aid(first: AidDelivery, second: AidDelivery) -> tuple[list[str], bool]:
-    donor = _same_party(first.donor, second.donor)
-    recipient = _same_party(first.recipient, second.recipient)
     if first.aid_kind != second.aid_kind:
         raise _IncompatibleError
-    findings = [f"donor {donor}", f"recipient {recipient}", f"aid_kind {first.aid_kind.value}"]
+    findings = [f"aid_kind {first.aid_kind.value}"]
     quantity = _compare_items(first.items, second.items)
     if quantity is not None:
         findings.append(quantity)
     return findings, quantity is not None
 
 
-def _compare_protests(first: DiplomaticProtest, second: DiplomaticProtest) -> list[str]:
-    protester = _same_party(first.protester, second.protester)
-    target = _same_party(first.target, second.target)
+def _compare_protests(
+    first: DiplomaticProtest, second: DiplomaticProtest
+) -> tuple[list[str], bool]:
     if first.form != second.form:
         raise _IncompatibleError
-    return [f"protester {protester}", f"target {target}", f"form {first.form.value}"]
+    return [f"form {first.form.value}"], False
+
+
+def _no_rule(first: EventBase, second: EventBase) -> tuple[list[str], bool]:
+    return [], False
+
+
+TypeRule = Callable[[Any, Any], tuple[list[str], bool]]
+
+TYPE_RULES: dict[str, TypeRule] = {
+    "meeting": _compare_meetings,
+    "aid_delivery": _compare_aid,
+    "diplomatic_protest": _compare_protests,
+}
+"""Comparisons of the data only one event type has, after its principal parties and
+dates: findings, and whether one of them anchors. Raise ``_IncompatibleError`` on a
+conflict. A type without an entry is compared by type, PLOVER, parties and date only."""
 
 
 def _compare_items(first: list[AidItem], second: list[AidItem]) -> str | None:
@@ -226,8 +252,9 @@ def _quantities_agree(a: AidItem, b: AidItem) -> bool:
     return abs(x - y) <= QUANTITY_TOLERANCE * max(x, y)
 
 
-def _same_party(first: Actor, second: Actor) -> str:
-    a, b = party_key(first), party_key(second)
+def _same_party(first: Actor | None, second: Actor | None) -> str:
+    a = party_key(first) if first is not None else None
+    b = party_key(second) if second is not None else None
     if a is None or a != b:
         raise _IncompatibleError
     return a
@@ -268,7 +295,7 @@ def _fused(cluster: _Cluster) -> FusedEvent:
     members = cluster.members
     representative = max(members, key=_completeness).event
     dated = [m.event.date for m in members if m.event.date is not None]
-    keys = sorted({key for m in members for key in _parties(_event_actors(m.event))})
+    keys = sorted({key for m in members for key in _parties(m.event.actors(principal=True))})
     return FusedEvent(
         id=_fused_id(members),
         type=representative.type,
@@ -288,14 +315,6 @@ def _date_rank(ref: DateRef | None) -> int:
         return 0
     known_year = 0 if ref.value.startswith("--") else 1
     return 2 * _PRECISION_RANK[ref.precision] + known_year
-
-
-def _event_actors(event: Event) -> list[Actor]:
-    if isinstance(event, MeetingEvent):
-        return list(event.participants)
-    if isinstance(event, AidDelivery):
-        return [event.donor, event.recipient]
-    return [event.protester, event.target]
 
 
 def _fused_id(members: list[_Member]) -> str:

@@ -20,21 +20,35 @@ line)::
             content: One English sentence saying what was claimed.
             evidence: ["verbatim quote"]
 
-Meetings list ``participants``; protests name ``protester`` and ``target``. The
-body runs from the first character of ``body.start`` to the last of ``body.end``
-(both verbatim from the article); everything else is page junk.
+Meetings list ``participants``; protests name ``protester`` and ``target``. Any
+role of any event type, a registered one included (docs/extending.md), can be given
+under ``roles``, by the role's name: one actor, or a list of actors::
+
+          - type: sanction
+            roles:
+              imposer: {name: European Union}
+              target: {name: Russia, country: RUS}
+
+The named fields ``participants``, ``donor``, ``recipient``, ``protester`` and
+``target`` are shorthands for ``roles`` entries of the same name. The body runs
+from the first character of ``body.start`` to the last of ``body.end`` (both
+verbatim from the article); everything else is page junk.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from eventx.errors import InputError
+from eventx.registry import event_type
+
+SHORTHAND_ROLES = ("participants", "donor", "recipient", "protester", "target")
+"""The roles a gold event may give as fields of their own instead of under ``roles``."""
 
 
 class _Gold(BaseModel):
@@ -65,11 +79,15 @@ class GoldItem(_Gold):
     )
 
 
+GoldRole = GoldActor | list[GoldActor]
+
+
 class GoldEvent(_Gold):
     """A gold event; the role fields that apply depend on ``type``."""
 
-    type: Literal["meeting", "aid_delivery", "diplomatic_protest"] = Field(
-        description="The event type."
+    type: str = Field(
+        description="The event type: meeting, aid_delivery, diplomatic_protest, or a "
+        "registered type."
     )
     status: str | None = Field(
         description="occurred, planned, pledged, reported or denied.", default=None
@@ -93,9 +111,45 @@ class GoldEvent(_Gold):
     target: GoldActor | None = Field(
         description="Diplomatic protests: who is protested against.", default=None
     )
+    roles: dict[str, GoldRole] = Field(
+        description="Actors by role name, for any role of the type (one actor or a list); "
+        "the role fields above are shorthands for the roles of the same name.",
+        default_factory=dict,
+    )
     evidence: list[str] = Field(
         description="Verbatim quotes from the body (optional).", default_factory=list
     )
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        try:
+            event_type(value)
+        except KeyError as error:
+            raise ValueError(error.args[0]) from None
+        return value
+
+    @model_validator(mode="after")
+    def _known_roles(self) -> Self:
+        unknown = sorted(set(self.roles) - set(event_type(self.type).ROLES))
+        if unknown:
+            raise ValueError(f"{self.type} has no role {', '.join(unknown)}")
+        return self
+
+    def role(self, name: str) -> GoldRole | None:
+        """The gold value of role ``name``: from ``roles``, else from its shorthand field."""
+        if name in self.roles:
+            return self.roles[name]
+        value: GoldRole | None = getattr(self, name) if name in SHORTHAND_ROLES else None
+        return value
+
+    def actors(self) -> list[GoldActor]:
+        """Every actor the gold event names, role by role in the type's order."""
+        found: list[GoldActor] = []
+        for name in event_type(self.type).ROLES:
+            value = self.role(name)
+            found += value if isinstance(value, list) else [value] if value else []
+        return found
 
 
 class GoldClaim(_Gold):

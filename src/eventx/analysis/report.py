@@ -6,12 +6,14 @@ injected script could run even if escaping failed). Every piece of article text 
 model output is escaped: articles are hostile input.
 
 Per article: the original text with every located evidence span highlighted in the
-colour of its record's type, beside the records themselves; hovering a record
-strengthens its spans. Failed articles are listed with their errors. A summary gives
-counts by type, status and country, and a timeline of dated events.
+colour of its record's type, beside the records themselves (each with its status,
+date, every role's actors and its type's own details); hovering a record strengthens
+its spans. Failed articles are listed with their errors. A summary gives counts by
+type, status and country (the countries of every actor of an event, ``actors()``),
+and a timeline of dated events. Any registered event type is shown the same way.
 
 The results carry article ids, not texts: :func:`render_report` takes the texts as a
-mapping, and :func:`article_texts` reads them from the inputs given to
+mapping, and :func:`read_texts` reads them from the inputs given to
 ``eventx extract`` (or from each result's ``source``).
 """
 
@@ -21,9 +23,10 @@ import base64
 import hashlib
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from eventx.errors import InputError
 from eventx.ingest.load import iter_articles
@@ -32,11 +35,11 @@ from eventx.models import (
     AidDelivery,
     Claim,
     DiplomaticProtest,
-    Event,
-    Evidence,
     ExtractionResult,
-    MeetingEvent,
+    Record,
+    RoleValue,
 )
+from eventx.registry import event_types
 
 COLOURS = {
     "meeting": "#8ecbff",
@@ -44,9 +47,10 @@ COLOURS = {
     "diplomatic_protest": "#ff9aa2",
     "claim": "#b8f2b0",
 }
-"""Highlight colour of each record type (background of the marked text)."""
+"""Highlight colour of each built-in record type (background of the marked text)."""
 
-Record = Event | Claim
+OTHER_COLOURS = ("#d7b8f3", "#9de0d6", "#f7b98b", "#c9c9c9")
+"""Colours of registered event types, in registration order (repeating)."""
 Span = tuple[int, int, str, str]  # start, end, record id, record kind
 
 _SCRIPT = """
@@ -86,7 +90,7 @@ mark.active { outline: 2px solid #222; }
 """
 
 
-def article_texts(paths: Iterable[Path | str]) -> dict[str, str]:
+def read_texts(paths: Iterable[Path | str]) -> dict[str, str]:
     """Article id → original text for every readable article under ``paths``."""
     return {item.id: item.text for item in iter_articles(paths) if not isinstance(item, InputError)}
 
@@ -94,7 +98,7 @@ def article_texts(paths: Iterable[Path | str]) -> dict[str, str]:
 def source_texts(results: Iterable[ExtractionResult]) -> dict[str, str]:
     """Article id → text, read from each result's ``source`` when that file still exists."""
     sources = {Path(r.source.rsplit(":", 1)[0]) for r in results if r.source}
-    return article_texts(path for path in sorted(sources) if path.is_file())
+    return read_texts(path for path in sorted(sources) if path.is_file())
 
 
 def render_report(
@@ -113,8 +117,8 @@ def render_report(
     script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
     policy = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'"
     legend = " ".join(
-        f'<span style="background:{colour}">&nbsp;{escape(kind)}&nbsp;</span>'
-        for kind, colour in COLOURS.items()
+        f'<span style="background:{_colour(kind)}">&nbsp;{escape(kind)}&nbsp;</span>'
+        for kind in _kinds()
     )
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">\n'
@@ -131,16 +135,20 @@ def render_report(
 
 
 def _records(result: ExtractionResult) -> list[Record]:
-    extraction = result.extraction
-    return [*extraction.events, *extraction.claims] if extraction else []
+    return result.extraction.records() if result.extraction else []
 
 
-def _actors(event: Event) -> list[Actor]:
-    if isinstance(event, MeetingEvent):
-        return list(event.participants)
-    if isinstance(event, AidDelivery):
-        return [event.donor, event.recipient]
-    return [event.protester, event.target]
+def _kinds() -> list[str]:
+    """Every record type, events before claims: the order highlights take colours in."""
+    return [*event_types(), "claim"]
+
+
+def _colour(kind: str) -> str:
+    if kind in COLOURS:
+        return COLOURS[kind]
+    others = [name for name in event_types() if name not in COLOURS]
+    index = others.index(kind) if kind in others else len(others)
+    return OTHER_COLOURS[index % len(OTHER_COLOURS)]
 
 
 def _count_table(heading: str, counts: Counter[str]) -> str:
@@ -154,12 +162,12 @@ def _count_table(heading: str, counts: Counter[str]) -> str:
 def _summary(results: Sequence[ExtractionResult]) -> str:
     records = [record for result in results for record in _records(result)]
     events = [r for r in records if not isinstance(r, Claim)]
-    types = Counter("claim" if isinstance(r, Claim) else r.type for r in records)
+    types = Counter(record.TYPE for record in records)
     statuses = Counter(e.status.value for e in events)
     countries = Counter(
         country
         for event in events
-        for country in {actor.country for actor in _actors(event) if actor.country}
+        for country in {actor.country for actor in event.actors() if actor.country}
     )
     outcome = Counter("failed" if r.error else "ok" for r in results)
     return (
@@ -222,20 +230,11 @@ def _anchor(article_id: str) -> str:
     return "article-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in article_id)
 
 
-def _kind(record: Record) -> str:
-    return "claim" if isinstance(record, Claim) else record.type
-
-
-def _evidence(record: Record) -> list[Evidence]:
-    quote = record.quote if isinstance(record, Claim) else None
-    return [*record.evidence, *([quote] if quote is not None else [])]
-
-
 def _spans(records: Sequence[Record], length: int) -> list[Span]:
     return [
-        (e.start, e.end, record.id, _kind(record))
+        (e.start, e.end, record.id, record.TYPE)
         for record in records
-        for e in _evidence(record)
+        for e in record.all_evidence()
         if e.start is not None and e.end is not None and 0 <= e.start < e.end <= length
     ]
 
@@ -255,10 +254,10 @@ def highlight(text: str, spans: Sequence[Span]) -> str:
             parts.append(piece)
             continue
         kinds = [kind for _, _, _, kind in covering]
-        kind = next((k for k in COLOURS if k in kinds), kinds[0])
+        kind = next((k for k in _kinds() if k in kinds), kinds[0])
         ids = " ".join(dict.fromkeys(record_id for _, _, record_id, _ in covering))
         parts.append(
-            f'<mark class="hl hl-{kind}" style="background:{COLOURS[kind]}" '
+            f'<mark class="hl hl-{escape(kind)}" style="background:{_colour(kind)}" '
             f'data-start="{start}" data-end="{end}" data-records="{escape(ids)}">{piece}</mark>'
         )
     return "".join(parts)
@@ -272,32 +271,50 @@ def _actor(actor: Actor | None) -> str:
     return escape(name + country)
 
 
-def _roles(record: Record) -> list[tuple[str, str]]:
-    if isinstance(record, Claim):
-        return [("speaker", _actor(record.speaker)), ("type", escape(record.claim_type.value))]
-    roles = [("status", escape(record.status.value))]
-    if record.date is not None:
-        roles.append(("date", escape(record.date.value or record.date.text)))
-    if isinstance(record, MeetingEvent):
-        roles.append(("participants", ", ".join(_actor(a) for a in record.participants)))
-    elif isinstance(record, AidDelivery):
-        items = "; ".join(
-            escape(("~" if i.approximate else "") + (f"{i.quantity:g} " if i.quantity else ""))
-            + escape(i.description)
-            for i in record.items
-        )
-        roles += [("donor", _actor(record.donor)), ("recipient", _actor(record.recipient))]
-        roles.append(("items", items))
-    elif isinstance(record, DiplomaticProtest):
-        roles += [("protester", _actor(record.protester)), ("target", _actor(record.target))]
-        roles.append(("form", escape(record.form.value)))
-    return roles
+def _role(value: RoleValue) -> str:
+    return ", ".join(_actor(actor) for actor in (value if isinstance(value, list) else [value]))
+
+
+def _items(record: AidDelivery) -> list[tuple[str, str]]:
+    items = "; ".join(
+        escape(("~" if i.approximate else "") + (f"{i.quantity:g} " if i.quantity else ""))
+        + escape(i.description)
+        for i in record.items
+    )
+    return [("items", items)]
+
+
+def _form(record: DiplomaticProtest) -> list[tuple[str, str]]:
+    return [("form", escape(record.form.value))]
+
+
+def _claim_type(record: Claim) -> list[tuple[str, str]]:
+    return [("type", escape(record.claim_type.value))]
+
+
+TYPE_DETAILS: dict[str, Callable[[Any], list[tuple[str, str]]]] = {
+    "aid_delivery": _items,
+    "diplomatic_protest": _form,
+    "claim": _claim_type,
+}
+"""Lines of a record card for the data only one record type has, after its roles."""
+
+
+def _lines(record: Record) -> list[tuple[str, str]]:
+    """(label, HTML) lines of a record card: status and date, every role, then details."""
+    lines = []
+    if not isinstance(record, Claim):
+        lines.append(("status", escape(record.status.value)))
+        if record.date is not None:
+            lines.append(("date", escape(record.date.value or record.date.text)))
+    lines += [(escape(name.replace("_", " ")), _role(v)) for name, v in record.roles().items()]
+    return lines + TYPE_DETAILS.get(record.TYPE, lambda _: [])(record)
 
 
 def _card(record: Record) -> str:
-    kind = _kind(record)
+    kind = escape(record.TYPE)
     headline = record.text if isinstance(record, Claim) else record.summary
-    roles = "".join(f"<div><b>{name}</b>: {value}</div>" for name, value in _roles(record))
+    lines = "".join(f"<div><b>{name}</b>: {value}</div>" for name, value in _lines(record))
     quotes = "".join(
         f'<div class="quote">“{escape(e.quote)}” '
         + (
@@ -306,12 +323,12 @@ def _card(record: Record) -> str:
             else "<small>[not located]</small>"
         )
         + "</div>"
-        for e in _evidence(record)
+        for e in record.all_evidence()
     )
     return (
         f'<div class="record" data-record="{escape(record.id)}" data-kind="{kind}" '
-        f'style="border-color:{COLOURS[kind]}"><div class="kind">{escape(kind)} '
-        f"<code>{escape(record.id)}</code></div><div>{escape(headline)}</div>{roles}{quotes}</div>"
+        f'style="border-color:{_colour(record.TYPE)}"><div class="kind">{kind} '
+        f"<code>{escape(record.id)}</code></div><div>{escape(headline)}</div>{lines}{quotes}</div>"
     )
 
 

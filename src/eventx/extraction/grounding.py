@@ -29,17 +29,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Protocol
 
 from rapidfuzz import fuzz
 
 from eventx.ingest.clean import OffsetMap
 from eventx.models import ArticleExtraction, Claim, Evidence, MatchKind, ResultWarning
-
-DEFAULT_FUZZY_THRESHOLD = 90.0
-"""Minimum rapidfuzz partial_ratio (0-100) for a fuzzy match; tuned so that one or two
-changed words in a clause still match while a different sentence does not."""
+from eventx.settings import DEFAULT_FUZZY_THRESHOLD
 
 MIN_FUZZY_LENGTH = 20
 """Quotes shorter than this must match exactly or normalized: short strings align anywhere."""
@@ -51,17 +47,6 @@ _FOLD = str.maketrans(
         "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
     }
 )  # fmt: skip
-
-
-class GroundingPolicy(StrEnum):
-    """What to do with evidence that stays ungrounded after the re-asks."""
-
-    DROP = "drop"
-    """Drop the ungrounded evidence; drop a record left without evidence (default)."""
-    KEEP = "keep"
-    """Keep the evidence with null offsets and ``match``, flagged in the warnings."""
-    FAIL = "fail"
-    """Fail the article with :class:`~eventx.errors.UngroundedEvidenceError`."""
 
 
 @dataclass(frozen=True)
@@ -250,20 +235,13 @@ def _ground_evidence(index: Locator, evidence: Evidence) -> bool:
     return True
 
 
-def _records(extraction: ArticleExtraction) -> list[_Record]:
-    return [*extraction.events, *extraction.claims]
-
-
 def ground(extraction: ArticleExtraction, index: Locator) -> list[Ungrounded]:
     """Fill offsets of every quote in ``extraction``; return the quotes not found."""
     missing: list[Ungrounded] = []
-    for record in _records(extraction):
-        quotes = list(record.evidence)
-        if isinstance(record, Claim) and record.quote is not None:
-            quotes.append(record.quote)
+    for record in extraction.records():
         missing.extend(
             Ungrounded(record.id, evidence.quote)
-            for evidence in quotes
+            for evidence in record.all_evidence()
             if not _ground_evidence(index, evidence)
         )
     return missing
@@ -287,7 +265,7 @@ def _keep_grounded(evidence: list[Evidence]) -> list[Evidence]:
 def drop_ungrounded(extraction: ArticleExtraction) -> list[ResultWarning]:
     """Remove ungrounded evidence, and records left without evidence; say what went."""
     warnings: list[ResultWarning] = []
-    for record in _records(extraction):
+    for record in extraction.records():
         kept = _keep_grounded(record.evidence)
         if len(kept) < len(record.evidence) and kept:
             warnings.append(
@@ -297,7 +275,7 @@ def drop_ungrounded(extraction: ArticleExtraction) -> list[ResultWarning]:
         if isinstance(record, Claim) and record.quote is not None and record.quote.match is None:
             warnings.append(_warning("ungrounded_quote_dropped", record, 1))
             record.quote = None
-    dropped = [record for record in _records(extraction) if not record.evidence]
+    dropped = [record for record in extraction.records() if not record.evidence]
     warnings.extend(_warning("ungrounded_record_dropped", record, 0) for record in dropped)
     extraction.events = [event for event in extraction.events if event.evidence]
     extraction.claims = [claim for claim in extraction.claims if claim.evidence]

@@ -1,7 +1,7 @@
 """Merging the answers of one article's parts (chunks, or several passes) into one.
 
 A record of a later part is the *same* as a record already kept when both are of
-the same kind and they share evidence (see :func:`merge_parts`); record ids are made
+the same type and they share evidence (see :func:`merge_parts`); record ids are made
 unique across parts with :func:`number_ids`.
 """
 
@@ -10,30 +10,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eventx.extraction.grounding import _fold
-from eventx.models import ArticleExtraction, Claim, DiplomaticProtest, Event, Evidence
-
-Record = Event | Claim
+from eventx.models import ArticleExtraction, Claim, Evidence, Record
 
 
 def number_ids(extraction: ArticleExtraction, chunk: int) -> dict[str, str]:
     """Make record ids unique across chunks: ``e1`` of chunk 2 becomes ``p2-e1``.
 
-    Protest triggers are renamed along; returns the old → new id map.
+    References to other records (a protest's trigger: an event type's ``REFERENCES``)
+    are renamed along; returns the old → new id map.
     """
-    renamed = {record.id: f"p{chunk}-{record.id}" for record in _records(extraction)}
-    for record in _records(extraction):
+    renamed = {record.id: f"p{chunk}-{record.id}" for record in extraction.records()}
+    for record in extraction.records():
         record.id = renamed[record.id]
-        if isinstance(record, DiplomaticProtest) and record.trigger in renamed:
-            record.trigger = renamed[record.trigger]
+    _rename_references(extraction, renamed)
     return renamed
 
 
-def _records(extraction: ArticleExtraction) -> list[Record]:
-    return [*extraction.events, *extraction.claims]
-
-
-def _kind(record: Record) -> str:
-    return "claim" if isinstance(record, Claim) else record.type
+def _rename_references(extraction: ArticleExtraction, renamed: dict[str, str]) -> None:
+    """Point every reference to an id in ``renamed`` at the id it maps to."""
+    for event in extraction.events:
+        for name in event.REFERENCES:
+            target = getattr(event, name)
+            if target in renamed:
+                setattr(event, name, renamed[target])
 
 
 def _span(evidence: Evidence) -> tuple[int, int] | None:
@@ -60,7 +59,7 @@ def _same_evidence(first: Evidence, second: Evidence) -> float:
 
 def _match_score(kept: Record, candidate: Record) -> float:
     """How strongly two records of different chunks look like the same record (0-1)."""
-    if _kind(kept) != _kind(candidate):
+    if kept.TYPE != candidate.TYPE:
         return 0.0
     return max(
         (_same_evidence(a, b) for a in kept.evidence for b in candidate.evidence), default=0.0
@@ -102,19 +101,19 @@ def merge_parts(parts: list[ArticleExtraction]) -> Merged:
     """Merge the extractions of consecutive chunks into one.
 
     A record of a later chunk is the *same* as a record already kept when both are
-    of the same kind (event type, or claim) and they share evidence: two quotes equal
+    of the same type (event type, or claim) and they share evidence: two quotes equal
     after normalization, or two grounded spans that overlap. Each later record is
     matched to the kept record that shares the most (the share of the shorter span
     in common; equal quotes count as complete), at most one per chunk; the kept record
     gains the other's evidence that is not a repeat (same span or equal quote), and
-    triggers pointing at the duplicate are redirected.
+    references pointing at the duplicate (triggers) are redirected.
     Records within one chunk are never merged with each other.
     """
     merged = ArticleExtraction()
     redirect: dict[str, str] = {}
     for part in parts:
-        kept, taken = _records(merged), set[int]()
-        for record in _records(part):
+        kept, taken = merged.records(), set[int]()
+        for record in part.records():
             same = _best_match(kept, record, taken)
             if same is None:
                 _append(merged, record)
@@ -123,7 +122,7 @@ def merge_parts(parts: list[ArticleExtraction]) -> Merged:
             _absorb(same, record)
             redirect[record.id] = same.id
     merged.dateline = next((part.dateline for part in parts if part.dateline), None)
-    _redirect_triggers(merged, redirect)
+    _rename_references(merged, redirect)
     return Merged(merged, redirect)
 
 
@@ -132,9 +131,3 @@ def _append(extraction: ArticleExtraction, record: Record) -> None:
         extraction.claims.append(record)
     else:
         extraction.events.append(record)
-
-
-def _redirect_triggers(extraction: ArticleExtraction, redirect: dict[str, str]) -> None:
-    for event in extraction.events:
-        if isinstance(event, DiplomaticProtest) and event.trigger in redirect:
-            event.trigger = redirect[event.trigger]

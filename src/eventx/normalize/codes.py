@@ -1,8 +1,10 @@
 """PLOVER and CAMEO codes, assigned deterministically from a record's fields.
 
-Each record type has an ordered list of :class:`CodeRule`; the first rule whose
-condition holds gives the code. The same lists render the tables in docs/codes.md
-(:func:`rules_markdown`), and a test checks the two agree.
+Each built-in record type has an ordered list of :class:`CodeRule`; the first rule
+whose condition holds gives the code. The same lists render the tables in
+docs/codes.md (:func:`rules_markdown`), and a test checks the two agree. An event
+type without a list here (a registered one) codes itself with its ``codes()``
+method, which gives no codes unless the type overrides it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from eventx.models import (
     AidKind,
     Claim,
     ClaimType,
-    Event,
+    EventBase,
     EventStatus,
     MeetingEvent,
     MeetingFormat,
@@ -152,9 +154,14 @@ def first_rule(rules: Sequence[CodeRule], record: Any) -> CodeRule:
     raise LookupError(f"no coding rule applies to {record!r}")  # pragma: no cover
 
 
-def code_event(event: Event) -> None:
-    """Set ``event.plover`` and ``event.cameo`` from the event's own fields."""
-    rule = first_rule(EVENT_RULES[event.type], event)
+def code_event(event: EventBase) -> None:
+    """Set ``event.plover`` and ``event.cameo`` from the event's own fields: by the rules
+    of its type in :data:`EVENT_RULES`, else by the type's own ``codes()``."""
+    rules = EVENT_RULES.get(event.TYPE)
+    if rules is None:
+        event.plover, event.cameo = event.codes()
+        return
+    rule = first_rule(rules, event)
     event.plover = rule.plover_code
     event.cameo = rule.cameo
 

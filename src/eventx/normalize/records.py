@@ -12,6 +12,9 @@ Applied to every successful extraction (:func:`normalize_extraction`):
 * codes: PLOVER and CAMEO for every event, CAMEO 01x for every claim — see
   :mod:`eventx.normalize.codes`.
 
+Every actor of a record (``actors()``: all its roles, a meeting's host and a protest's
+summoned official included) is normalized, whatever the record's type.
+
 Rules and examples: docs/normalization.md.
 """
 
@@ -29,6 +32,7 @@ from eventx.models import (
     Event,
     EventStatus,
     Place,
+    Record,
     ResultWarning,
 )
 from eventx.normalize.codes import code_claim, code_event
@@ -68,7 +72,7 @@ def normalize_extraction(
     for event in extraction.events:
         _normalize_event(event, context)
     for claim in extraction.claims:
-        normalize_actor(claim.speaker, context.language, context.warnings, claim.id)
+        _normalize_actors(claim, context)
         code_claim(claim)
     return context.warnings
 
@@ -94,9 +98,13 @@ def _normalize_event(event: Event, context: _Context) -> None:
         event.date = _resolve(event.date, event.status, context)
     if event.location is not None:
         normalize_place(event.location, context.language, context.warnings, event.id)
-    for actor in _actors(event):
-        normalize_actor(actor, context.language, context.warnings, event.id)
+    _normalize_actors(event, context)
     code_event(event)
+
+
+def _normalize_actors(record: Record, context: _Context) -> None:
+    for actor in record.actors():
+        normalize_actor(actor, context.language, context.warnings, record.id)
 
 
 def _resolve(ref: DateRef, status: EventStatus, context: _Context) -> DateRef:
@@ -104,15 +112,6 @@ def _resolve(ref: DateRef, status: EventStatus, context: _Context) -> DateRef:
     return resolve_date(
         ref.text, published=context.published, direction=direction, language=context.language
     )
-
-
-def _actors(event: Event) -> list[Actor]:
-    if event.type == "meeting":
-        return [*event.participants, *([event.host] if event.host else [])]
-    if event.type == "aid_delivery":
-        return [event.donor, event.recipient]
-    officials = [event.summoned_official] if event.summoned_official else []
-    return [event.protester, event.target, *officials]
 
 
 def normalize_actor(
