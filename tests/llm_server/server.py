@@ -11,7 +11,8 @@ resets, slow answers, or any payload they choose.
 
 The answer is shaped like the request asks: a forced tool call when ``tools`` are
 sent, JSON content for ``response_format``, and a fenced JSON block otherwise
-(MD_JSON). Token usage is counted with the o200k tokenizer. It listens on loopback only.
+(MD_JSON). Token usage is counted with the o200k tokenizer (bpe-openai, a development
+dependency), as a provider would. It listens on loopback only.
 
 It also emulates the Batch API: ``POST /v1/files`` (multipart, purpose ``batch``),
 ``POST /v1/batches``, ``GET /v1/batches/{id}`` (``validating`` when created,
@@ -33,14 +34,13 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-
-from eventx.extraction.tokens import count_tokens
 
 HERE = Path(__file__).parent
 ANSWERS = HERE / "answers"
@@ -318,6 +318,42 @@ def _prompt_tokens(body: dict[str, Any]) -> int:
 def _counted(text: str) -> int:
     """Token counts, cached: every request repeats the instructions and the schema."""
     return count_tokens(text)
+
+
+SLICE_CHARS = 40_000
+"""Longer texts are counted in slices of about this many characters: the tokenizer refuses
+inputs of a million characters or 200,000 tokens (a character is at most 4 tokens)."""
+
+
+@functools.cache
+def _encoding() -> Any:
+    with warnings.catch_warnings():  # its data loader uses a deprecated importlib API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import bpe_openai
+
+        return bpe_openai.get_encoding("o200k_base")
+
+
+def count_tokens(text: str) -> int:
+    """Tokens of ``text`` in the o200k_base encoding, as a provider reports usage.
+
+    A text longer than :data:`SLICE_CHARS` is counted slice by slice, each cut after a
+    whitespace where there is one.
+    """
+    encoding = _encoding()
+    return sum(len(encoding.encode(piece)) for piece in _slices(text))
+
+
+def _slices(text: str) -> Iterator[str]:
+    start = 0
+    while len(text) - start > SLICE_CHARS:
+        middle, end = start + SLICE_CHARS // 2, start + SLICE_CHARS
+        cut = max(text.rfind(" ", middle, end), text.rfind("\n", middle, end))
+        end = cut + 1 if cut >= middle else end
+        yield text[start:end]
+        start = end
+    if start < len(text):
+        yield text[start:]
 
 
 def is_cleaned_from(sent: str, original: str) -> bool:

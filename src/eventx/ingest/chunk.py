@@ -17,20 +17,23 @@ not cover scripts without spaces or sentence punctuation (Thai). Boundaries are:
 
 A "sentence" still longer than the budget is cut at whitespace (Thai separates
 sentences and phrases with spaces), and, where a run has no whitespace either, at
-a fixed number of characters. Token counts come from :func:`eventx.extraction.tokens.count_tokens`,
-summed over sentences (a close estimate of the window's count).
+a fixed number of characters. Token counts are the estimates of
+:func:`eventx.ingest.tokens.count_tokens`, summed over sentences; a text too short to
+reach the budget even at the highest estimate per character is not estimated at all.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
-from eventx.extraction.tokens import count_tokens
+from eventx.ingest.tokens import MAX_TOKENS_PER_CHAR, count_tokens
 
 DEFAULT_MAX_CHUNK_TOKENS = 6000
-"""Article tokens per request. News articles are far shorter (the seeds: 326-512 after
-cleaning), so they go in one request; instructions and schema (about 3,000) come on top."""
+"""Article tokens per request (estimated). News articles are far shorter (the seeds: 326-512
+o200k tokens after cleaning), so they go in one request; instructions and schema (about
+3,000) come on top."""
 
 DEFAULT_CHUNK_OVERLAP_TOKENS = 300
 """Tokens each window repeats from the end of the previous one (about three sentences)."""
@@ -110,6 +113,13 @@ def _next_start(pieces: list[_Piece], first: int, stop: int, overlap_tokens: int
     return start
 
 
+def _fits(text: str, max_tokens: int) -> bool:
+    """True when ``text`` is within ``max_tokens``; short texts are not even estimated."""
+    return math.ceil(len(text) * MAX_TOKENS_PER_CHAR) <= max_tokens or (
+        count_tokens(text) <= max_tokens
+    )
+
+
 def split_into_chunks(
     text: str,
     max_tokens: int = DEFAULT_MAX_CHUNK_TOKENS,
@@ -120,7 +130,7 @@ def split_into_chunks(
     A text within the budget is one chunk. The overlap is capped at half the budget
     so that every window moves forward.
     """
-    if count_tokens(text) <= max_tokens:
+    if _fits(text, max_tokens):
         return [Chunk(1, 0, len(text), text)]
     pieces = _pieces(text, max_tokens)
     overlap_tokens = min(overlap_tokens, max_tokens // 2)

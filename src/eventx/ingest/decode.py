@@ -4,9 +4,11 @@ The order is fixed so that the common cases never depend on guessing:
 
 1. a byte-order mark: UTF-8, UTF-16 or UTF-32 (the mark is dropped);
 2. NUL bytes without a byte-order mark: binary data (or UTF-16/32 without a mark), refused;
-3. an encoding the document declares (an HTML ``<meta charset>``), when it decodes cleanly;
-4. strict UTF-8;
-5. detection with charset-normalizer among the legacy single-byte encodings of
+3. the signature of a binary format (PDF, ZIP and Office files, images, compressed
+   data, executables): refused, naming the format, even without NUL bytes;
+4. an encoding the document declares (an HTML ``<meta charset>``), when it decodes cleanly;
+5. strict UTF-8;
+6. detection with charset-normalizer among the legacy single-byte encodings of
    :data:`LEGACY_ENCODINGS`; bytes that fit none of them are refused.
 
 Several single-byte encodings often decode the same bytes to the same text (German
@@ -19,8 +21,6 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 
-import charset_normalizer
-
 BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -28,6 +28,23 @@ BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+
+BINARY_SIGNATURES = (
+    (b"%PDF-", "PDF"),
+    (b"PK\x03\x04", "a ZIP archive such as .docx, .xlsx, .odt"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "legacy Microsoft Office (.doc, .xls, .ppt)"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh91AY&SY", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
+    (b"Rar!\x1a\x07", "RAR archive"),
+    (b"\x7fELF", "ELF executable"),
+)
+"""Leading bytes of binary formats, and their names: such files are never decoded as text."""
 
 LEGACY_ENCODINGS = (
     "latin-1",
@@ -62,10 +79,15 @@ def decode_text(data: bytes, *, declared: str | None = None) -> DecodedText:
     for mark, encoding in BYTE_ORDER_MARKS:
         if data.startswith(mark):
             return _strict(data, encoding)
+    kind = binary_format(data)
     if b"\x00" in data:
         raise UndecodableError(
-            "contains NUL bytes: binary data, or UTF-16/UTF-32 without a byte-order mark"
+            f"contains NUL bytes: binary data ({kind})"
+            if kind
+            else "contains NUL bytes: binary data, or UTF-16/UTF-32 without a byte-order mark"
         )
+    if kind is not None:
+        raise UndecodableError(f"is binary data ({kind}), not text")
     for candidate in (_declared(declared), "utf-8"):
         if candidate is not None:
             try:
@@ -73,6 +95,11 @@ def decode_text(data: bytes, *, declared: str | None = None) -> DecodedText:
             except UnicodeDecodeError:
                 pass
     return _detected(data)
+
+
+def binary_format(data: bytes) -> str | None:
+    """The name of the binary format ``data`` starts with the signature of, if any."""
+    return next((kind for mark, kind in BINARY_SIGNATURES if data.startswith(mark)), None)
 
 
 def _strict(data: bytes, encoding: str) -> DecodedText:
@@ -96,6 +123,8 @@ def _declared(label: str | None) -> str | None:
 
 
 def _detected(data: bytes) -> DecodedText:
+    import charset_normalizer  # only legacy-encoded text needs it
+
     best = charset_normalizer.from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS)).best()
     if best is None:
         tried = ", ".join(("utf-8", *LEGACY_ENCODINGS))

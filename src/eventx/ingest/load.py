@@ -6,20 +6,27 @@ Inputs (see docs/inputs.md):
   "language"?, "published_at"?}``, UTF-8, read line by line;
 * a ``*.html`` / ``*.htm`` file: one article, the page's main text extracted with
   trafilatura, with its title, URL, language and publication date when the markup has them;
+* a ``*.pdf`` or ``*.docx`` file (or one that starts like a PDF or Word file): one
+  article, the document's text (:mod:`eventx.ingest.documents`);
 * any other file: one plain-text article, kept exactly as read; its encoding is detected
-  (:mod:`eventx.ingest.decode`) and recorded in :attr:`Article.encoding`;
-* a directory: every ``*.txt``, ``*.jsonl``, ``*.html`` and ``*.htm`` file below it,
-  recursively, in name order; hidden entries and symlinked directories are skipped;
+  (:mod:`eventx.ingest.decode`) and recorded in :attr:`Article.encoding`; binary files
+  are refused, never decoded;
+* a directory: every ``*.txt``, ``*.jsonl``, ``*.html``, ``*.htm``, ``*.pdf`` and
+  ``*.docx`` file below it, recursively, in name order; hidden entries and symlinked
+  directories are skipped;
 * a glob pattern (``data/**/*.html``), expanded by eventx itself;
 * ``-``: stdin, read as JSONL when its first non-blank character is ``{``, else as
-  one HTML (when it starts with ``<``) or plain-text article with id ``stdin``.
+  one HTML (when it starts with ``<``), PDF, Word or plain-text article with id ``stdin``.
 
 A file's article id is its path relative to the directory or the pattern's fixed
 prefix, without the suffix (``2025/04/kyiv``); a file named directly has its stem.
 
 Everything is read lazily: one file at a time, JSONL one line at a time.  A file
 or line that cannot be read yields an :class:`~eventx.errors.InputError` naming
-the article instead of an :class:`~eventx.models.Article`, and the rest go on.
+the article instead of an :class:`~eventx.models.Article`, and the rest go on. HTML,
+PDF and DOCX need optional packages (``eventx[html]``, ``eventx[documents]``), imported
+when the first such file is read; without them each such file is an ``InputError``
+that says what to install.
 """
 
 from __future__ import annotations
@@ -35,18 +42,29 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Protocol
 
 from pydantic import ValidationError
 
 from eventx.errors import InputError
 from eventx.ingest.decode import DecodedText, UndecodableError, decode_text
+from eventx.ingest.documents import (
+    DocumentError,
+    DocumentText,
+    MissingExtraError,
+    docx_text,
+    is_docx,
+    pdf_text,
+    require,
+)
 from eventx.models import Article
 
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl",)
 HTML_SUFFIXES = (".html", ".htm")
-ARTICLE_SUFFIXES = TEXT_SUFFIXES + JSONL_SUFFIXES + HTML_SUFFIXES
+PDF_SUFFIXES = (".pdf",)
+DOCX_SUFFIXES = (".docx",)
+ARTICLE_SUFFIXES = TEXT_SUFFIXES + JSONL_SUFFIXES + HTML_SUFFIXES + PDF_SUFFIXES + DOCX_SUFFIXES
 """Suffixes read from directories (case-insensitive); files named directly are read whatever
 their suffix."""
 
@@ -69,17 +87,33 @@ def iter_articles(paths: Iterable[Path | str]) -> Iterator[Article | InputError]
 
 
 def load_article(path: Path | str, *, article_id: str | None = None) -> Article:
-    """Read one plain-text or HTML article file; raises :class:`InputError` if it cannot be
-    read.  The id defaults to the file's stem."""
+    """Read one article file: plain text, HTML, PDF or Word (.docx).
+
+    Raises :class:`InputError` if it cannot be read. The id defaults to the file's stem.
+    """
     path = Path(path)
     article_id = article_id or path.stem
     try:
         data = path.read_bytes()
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror}", article_id=article_id) from None
-    if path.suffix.lower() in HTML_SUFFIXES:
-        return article_from_html(data, article_id=article_id, source=str(path))
-    return article_from_text(data, article_id=article_id, source=str(path))
+    reader = _reader(path.suffix.lower(), data)
+    return reader(data, article_id=article_id, source=str(path))
+
+
+class _Reader(Protocol):
+    def __call__(self, data: bytes, *, article_id: str, source: str) -> Article: ...
+
+
+def _reader(suffix: str, data: bytes) -> _Reader:
+    """How to read a file: by its suffix, else by what its first bytes say it is."""
+    if suffix in HTML_SUFFIXES:
+        return article_from_html
+    if suffix in PDF_SUFFIXES or data.startswith(b"%PDF-"):
+        return article_from_pdf
+    if suffix in DOCX_SUFFIXES or is_docx(data):
+        return article_from_docx
+    return article_from_text
 
 
 def article_from_text(data: bytes, *, article_id: str, source: str) -> Article:
@@ -95,8 +129,9 @@ def article_from_html(data: bytes, *, article_id: str, source: str) -> Article:
 
     The article's text is the extracted main text, so evidence offsets refer to it.
     """
-    import trafilatura  # imported here: it is slow to import and only HTML needs it
-
+    # imported here: it is slow to import and only HTML needs it
+    what = {"kind": "HTML pages", "package": "trafilatura", "extra": "html"}
+    trafilatura = _required(article_id, source, "trafilatura", **what)
     decoded = _decode(data, article_id, source, declared=_declared_charset(data))
     if not decoded.text.strip():
         raise InputError(f"{source} is empty", article_id=article_id)
@@ -130,10 +165,23 @@ def article_from_html(data: bytes, *, article_id: str, source: str) -> Article:
     )
 
 
+def article_from_pdf(data: bytes, *, article_id: str, source: str) -> Article:
+    """An article from a PDF file: the text of its pages (see :mod:`eventx.ingest.documents`)."""
+    document = _document(pdf_text, data, article_id, source)
+    return _document_article(document, article_id=article_id, source=source, encoding="pdf")
+
+
+def article_from_docx(data: bytes, *, article_id: str, source: str) -> Article:
+    """An article from a Word (.docx) file: its paragraphs and tables in document order."""
+    document = _document(docx_text, data, article_id, source)
+    return _document_article(document, article_id=article_id, source=source, encoding="docx")
+
+
 def iter_stream(stream: IO[bytes], *, name: str = STDIN_ID) -> Iterator[Article | InputError]:
     """Articles from a byte stream such as stdin: JSONL (read line by line) when the first
     non-blank character is ``{``; otherwise the whole stream is one article with id
-    ``name``, HTML when it starts with ``<``, plain text else."""
+    ``name``: HTML when it starts with ``<``, PDF or Word when its bytes say so, plain
+    text else."""
     head = b""
     for line in stream:
         head += line
@@ -144,7 +192,7 @@ def iter_stream(stream: IO[bytes], *, name: str = STDIN_ID) -> Iterator[Article 
         yield from _jsonl_lines(itertools.chain(io.BytesIO(head), stream), name)
         return
     data = head + stream.read()
-    reader = article_from_html if start == b"<" else article_from_text
+    reader = article_from_html if start == b"<" else _reader("", data)
     yield _guarded(lambda: reader(data, article_id=name, source=name))
 
 
@@ -258,7 +306,38 @@ def _jsonl_article(where: str, raw: bytes) -> Article | InputError:
     return article
 
 
-# -- decoding and HTML metadata --------------------------------------------------------------
+# -- decoding, optional packages, documents and HTML metadata -------------------------------
+
+
+def _required(article_id: str, source: str, module: str, **what: str) -> Any:
+    """Import the optional ``module``, or raise an :class:`InputError` saying what to install."""
+    try:
+        return require(module, **what)
+    except MissingExtraError as error:
+        raise InputError(f"{source}: {error}", article_id=article_id) from None
+
+
+def _document(
+    read: Callable[[bytes], DocumentText], data: bytes, article_id: str, source: str
+) -> DocumentText:
+    try:
+        return read(data)
+    except MissingExtraError as error:
+        raise InputError(f"{source}: {error}", article_id=article_id) from None
+    except DocumentError as error:
+        raise InputError(f"{source} {error}", article_id=article_id) from None
+
+
+def _document_article(
+    document: DocumentText, *, article_id: str, source: str, encoding: str
+) -> Article:
+    return Article(
+        id=article_id,
+        text=document.text,
+        title=document.title,
+        source=source,
+        encoding=encoding,
+    )
 
 
 def _decode(
