@@ -18,6 +18,19 @@ SEED_CASSETTES = ROOT / "tests" / "cassettes" / "seeds"
 REPLAY_URL = "http://replay.invalid/v1"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--all",
+        action="store_true",
+        help="run every test: the slow and real-model tiers too (CI does)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--all"):
+        config.option.markexpr = ""
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's keys or endpoints, and each runs in its own directory."""
@@ -81,7 +94,7 @@ def seed_predictions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seeds' replayed output, as `eventx extract seeds/ --replay ...` writes it."""
     from click.testing import CliRunner
 
-    from eventx.cli.main import main
+    from eventx.cli import main
 
     output = tmp_path_factory.mktemp("seed-run") / "events.jsonl"
     outcome = CliRunner().invoke(

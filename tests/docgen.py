@@ -1,7 +1,8 @@
 """Generate the reference parts of docs/: CLI reference, schema reference, measured numbers.
 
-    python -m tests.docgen           # rewrite docs/cli.md, docs/schemas.md and the
-                                     # generated block of docs/evaluation.md
+    python -m tests.docgen           # rewrite docs/cli.md, docs/configuration.md,
+                                     # docs/schemas.md and the generated block of
+                                     # docs/evaluation.md
     python -m tests.docgen --check   # exit 1 when any of them is out of date
 
 `tests/test_docs.py` runs the check. Re-run after adding a command, an option or a
@@ -21,11 +22,15 @@ import click
 from click.testing import CliRunner
 from pydantic import BaseModel
 
-from eventx.analysis.evaluate import evaluate, format_table
+import eventx
+from eventx.analysis.evaluate import evaluate, format_evaluation
 from eventx.analysis.export import load_results
 from eventx.analysis.gold import GoldArticle, load_gold
-from eventx.cli.main import main
+from eventx.cli import main
+from eventx.cli.options import settings_help_default
 from eventx.contract import PUBLIC_MODELS, schema_of
+from eventx.servers import SERVERS
+from eventx.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -70,6 +75,79 @@ def cli_reference() -> str:
     for path, text in _commands(main, ["eventx"], None):
         parts += ["", f"## `{' '.join(path)}`", "", "```text", text.rstrip(), "```"]
     return "\n".join(parts) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+
+API_INTRO = """\
+Everything `import eventx` offers, with the first line of each docstring. These names
+are the public API (pinned by `tests/test_package.py`); the subpackages are internal and
+may change. Names are imported on first use, so `import eventx` itself is cheap."""
+
+
+API_VALUES = {
+    "SCHEMA_VERSION": ("value", "The version of the output contract (`schemas/`)."),
+    "__version__": ("value", "The version of eventx."),
+    "Event": ("type", "Any event record: the union of the registered event types, on `type`."),
+}
+
+
+def api_reference() -> str:
+    """docs/api.md: every public name and what it is."""
+    rows = ["| name | kind | what it is |", "|---|---|---|"]
+    for name in eventx.__all__:
+        if name in API_VALUES:
+            kind, summary = API_VALUES[name]
+            rows.append(f"| `eventx.{name}` | {kind} | {_cell(summary)} |")
+            continue
+        value = getattr(eventx, name)
+        kind = "class" if isinstance(value, type) else "function" if callable(value) else "value"
+        doc = (
+            (getattr(value, "__doc__", None) or "").strip().splitlines() if kind != "value" else []
+        )
+        summary = doc[0] if doc else ""
+        rows.append(f"| `eventx.{name}` | {kind} | {_cell(summary)} |")
+    return "\n".join(["# Public API", "", GENERATED, "", API_INTRO, "", *rows]) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# Settings reference
+# ---------------------------------------------------------------------------
+
+CONFIGURATION_INTRO = """\
+Every setting of `eventx.Settings`, generated from the model that declares it. Values are
+taken from explicit arguments (`Extractor(max_reasks=3)`, `eventx.run(..., max_reasks=3)`,
+`--max-reasks 3`) first, then from the first environment variable listed that is set, then
+from the default. A value that cannot be used is a configuration error naming the setting
+and the variable it came from, e.g. `EVENTX_TIMEOUT=soon: timeout must be a number`
+(exit status 2 on the command line)."""
+
+
+def settings_reference() -> str:
+    """docs/configuration.md: one row per setting, from the settings model."""
+    rows = [
+        "| setting | type | default | environment | option | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, info in Settings.model_fields.items():
+        env = ", ".join(f"`{variable}`" for variable in Settings.env_names(name)) or "—"
+        option = Settings.option_of(name)
+        flag = f"`--{name.replace('_', '-')}`" if option is not None else "—"
+        if option is not None and info.annotation is bool:
+            flag = f"`--{name}/--no-{name}`"
+        kind = _cell(_annotation(info.annotation))
+        default = _cell(settings_help_default(name))
+        rows.append(
+            f"| `{name}` | {kind} | {default} | {env} | {flag} | {_cell(info.description or '')} |"
+        )
+    return "\n".join(["# Configuration", "", GENERATED, "", CONFIGURATION_INTRO, "", *rows]) + "\n"
+
+
+def _annotation(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) or str(annotation)
+    return text.replace("typing.", "").replace("eventx.settings.", "")
 
 
 # ---------------------------------------------------------------------------
@@ -189,7 +267,7 @@ def evaluation_block() -> str:
             raise RuntimeError(outcome.output)
         evaluation = evaluate(load_gold(ROOT / "gold/seeds.yaml"), load_results(output))
     commands = "\n".join(f"$ {command}" for command in EVAL_COMMANDS)
-    return f"```console\n{commands}\n{format_table(evaluation)}\n```"
+    return f"```console\n{commands}\n{format_evaluation(evaluation)}\n```"
 
 
 def _with_evaluation(page: str) -> str:
@@ -202,11 +280,41 @@ def _with_evaluation(page: str) -> str:
 # ---------------------------------------------------------------------------
 
 
+SERVERS_BEGIN = "<!-- generated:servers -->"
+SERVERS_END = "<!-- /generated:servers -->"
+
+
+def servers_block() -> str:
+    """The table of what each OpenAI-compatible server accepts, from ``eventx.servers``."""
+    rows = [
+        "| server | modes, default first | `json_object` takes the schema | notes |",
+        "|---|---|---|---|",
+    ]
+    for profile in SERVERS.values():
+        modes = ", ".join(f"`{mode.value}`" for mode in profile.modes)
+        grammar = "yes" if profile.json_object_schema else "no"
+        rows.append(f"| {profile.name} | {modes} | {grammar} | {_cell(profile.note)} |")
+    return "\n".join(rows)
+
+
+def _with_block(page: str, begin: str, end: str, block: str) -> str:
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
+    if not pattern.search(page):
+        raise RuntimeError(f"no {begin} ... {end} block")
+    return pattern.sub(lambda _: f"{begin}\n{block}\n{end}", page)
+
+
 def generated_pages() -> dict[Path, str]:
     """Path → up-to-date content of every generated page."""
     evaluation = DOCS / "evaluation.md"
+    providers = DOCS / "providers.md"
     return {
+        DOCS / "api.md": api_reference(),
         DOCS / "cli.md": cli_reference(),
+        providers: _with_block(
+            providers.read_text(encoding="utf-8"), SERVERS_BEGIN, SERVERS_END, servers_block()
+        ),
+        DOCS / "configuration.md": settings_reference(),
         DOCS / "schemas.md": schema_reference(),
         evaluation: _with_evaluation(evaluation.read_text(encoding="utf-8")),
     }

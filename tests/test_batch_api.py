@@ -16,6 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 from eventx import Article, BatchApiError, Extractor, Settings, iter_articles
+from eventx.batchapi.client import BatchClient, batch_url
 from eventx.batchapi.files import (
     BatchLimits,
     BatchRequest,
@@ -24,13 +25,12 @@ from eventx.batchapi.files import (
     line_failure,
     split_request_files,
 )
-from eventx.batchapi.jobs import BatchClient, batch_url, collect_batches, submit_batches
+from eventx.batchapi.jobs import collect_batches, submit_batches
 from eventx.batchapi.ledger import BatchLedger
-from eventx.cli.main import main as cli_main
+from eventx.cli import main as cli_main
 from eventx.extraction.pricing import estimate_cost
 from eventx.extraction.replay import CassetteDeck
 from eventx.models import ErrorCategory, ExtractionResult, Usage
-from eventx.runs.runner import fingerprint as run_fingerprint
 from eventx.runs.store import RunStore, cache_key, default_db_path
 from tests.cassettes.batch_scenario import (
     BATCH_CASSETTES,
@@ -125,8 +125,8 @@ def test_request_files_stay_under_the_size_limit() -> None:
 
 def test_custom_ids_are_stable_per_article_and_settings() -> None:
     article = Article(id="a" * 500, text="Text.")
-    mini = run_fingerprint(Extractor(api_key="k", model="gpt-4.1-mini"))
-    nano = run_fingerprint(Extractor(api_key="k", model="gpt-4.1-nano"))
+    mini = Extractor(api_key="k", model="gpt-4.1-mini").fingerprint
+    nano = Extractor(api_key="k", model="gpt-4.1-nano").fingerprint
     first = custom_id_for(article, cache_key(mini, article))
     assert first == custom_id_for(article, cache_key(mini, article.model_copy()))
     assert first != custom_id_for(article, cache_key(nano, article))
@@ -158,7 +158,7 @@ def test_batch_answers_are_priced_at_half_the_live_rate() -> None:
     result = ExtractionResult(
         article_id="a", model="gpt-4.1-mini", mode="tools", prompt_hash="h", usage=usage
     )
-    priced = batch_priced(result, body, "gpt-4.1-mini")
+    priced = batch_priced(result, body, "gpt-4.1-mini", None)
     # batch part: 1M x 0.40 + 0.25M x 1.60 = 0.80 at half price; the live re-ask at full price
     assert priced.usage.cost_usd == pytest.approx(0.40 + (0.5 * 0.40 + 0.25 * 1.60))
     assert priced.usage.requests == 2
@@ -173,7 +173,7 @@ def test_submit_uploads_the_live_request_bodies_with_stable_ids(
     report = _replay("submit", store, tmp_path / "out.jsonl")
     assert (report.submitted, len(report.batches)) == (5, 2)
     extractor = Extractor(**REPLAY)
-    fingerprint = run_fingerprint(extractor)
+    fingerprint = extractor.fingerprint
     articles = seed_articles()
     files = _uploaded_files()
     assert [len(lines) for lines in files] == [3, 2]

@@ -15,7 +15,7 @@ from eventx.cli.console import print_summary
 from eventx.errors import ConfigurationError, InvalidOutputError
 from eventx.extraction.extractor import estimate_request_tokens
 from eventx.models import Article, ErrorCategory, ExtractionResult
-from eventx.runs.runner import RunSummary
+from eventx.runs.summary import RunSummary
 from eventx.settings import Settings
 from tests.cassettes.scenarios import SCENARIOS
 from tests.llm_server import server as llm
@@ -235,7 +235,7 @@ def test_the_run_summary_shows_budget_stops_and_the_most_any_article_spent(capsy
     summary.add(result(2, 9_000, None))
     summary.add(result(4, 12_345, ErrorCategory.BUDGET))
     assert (summary.most_requests, summary.most_tokens, summary.budget_failures) == (4, 12_345, 1)
-    print_summary(summary, None, None)
+    print_summary(summary)
     shown = " ".join(capsys.readouterr().err.split())
     assert "at most 4 requests (budget 4), 12,345 tokens (budget 20,000)" in shown
     assert "1 stopped by the budget" in shown
@@ -245,7 +245,7 @@ def test_the_run_summary_shows_budget_stops_and_the_most_any_article_spent(capsy
 def test_the_cli_applies_the_budget(server, tmp_path) -> None:
     from click.testing import CliRunner
 
-    from eventx.cli.main import main
+    from eventx.cli import main
 
     (tmp_path / "a.txt").write_text(ARTICLE.text, encoding="utf-8")
     server.script(*[llm.http_error(503)] * 5)

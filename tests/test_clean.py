@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from eventx.cli.main import main
+from eventx.cli import main
 from eventx.errors import ConfigurationError
 from eventx.extraction.grounding import ArticleIndex, MappedIndex
 from eventx.ingest.clean import OffsetMap, clean, is_boilerplate, unchanged

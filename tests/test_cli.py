@@ -8,7 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from eventx.cli.main import EXIT_FAILED_ARTICLES, EXIT_USAGE, main
+from eventx.cli import main
+from eventx.cli.common import EXIT_FAILED_ARTICLES, EXIT_USAGE
 from tests.conftest import ROOT, SEED_CASSETTES, SEEDS
 
 
@@ -30,7 +31,7 @@ def test_bad_settings_are_named(tmp_path: Path) -> None:
     assert env_timeout in outcome.output
     outcome = _run("extract", str(SEEDS), EVENTX_API_KEY="k", EVENTX_TIMEOUT="soon")
     assert outcome.exit_code == EXIT_USAGE
-    assert "timeout must be a number, got 'soon'" in outcome.output
+    assert "EVENTX_TIMEOUT=soon: timeout must be a number" in outcome.output
 
 
 def test_replay_and_record_exclude_each_other(tmp_path: Path) -> None:

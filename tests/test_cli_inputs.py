@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from eventx.cli.main import main
+from eventx.cli import main
 from tests.conftest import SEED_CASSETTES, SEEDS
 
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 
 from eventx import ConfigurationError, Extractor, Settings
-from eventx.extraction.grounding import GroundingPolicy
-from eventx.settings import DEFAULT_MODEL, LOCAL_SERVER_API_KEY, Mode
+from eventx.settings import (
+    DEFAULT_MODEL,
+    LOCAL_SERVER_API_KEY,
+    GroundingPolicy,
+    Mode,
+    SettingOverrides,
+)
 
 
 def test_defaults_need_only_a_key() -> None:
@@ -65,3 +70,30 @@ def test_the_key_never_shows_in_repr() -> None:
     settings = Settings.resolve(env={"OPENAI_API_KEY": "sk-very-secret"})
     assert "sk-very-secret" not in repr(settings)
     assert "sk-very-secret" not in repr(Extractor(api_key="sk-very-secret").settings)
+
+
+def test_the_typed_overrides_name_every_setting() -> None:
+    assert list(SettingOverrides.__annotations__) == list(Settings.model_fields)
+
+
+def test_command_line_options_are_generated_from_the_settings() -> None:
+    from click.testing import CliRunner
+
+    from eventx.cli import main
+
+    help_text = CliRunner().invoke(main, ["extract", "--help"], terminal_width=200).output
+    for name in Settings.model_fields:
+        flag = "--" + name.replace("_", "-")
+        if Settings.option_of(name) is None:
+            assert f"{flag} " not in help_text, name
+            continue
+        assert flag in help_text, name
+        for variable in Settings.env_names(name):
+            assert variable in help_text, (name, variable)
+    assert "--clean / --no-clean" in help_text
+    assert "[env: EVENTX_MAX_REASKS; default: 2]" in " ".join(help_text.split())
+
+
+def test_an_unknown_setting_is_refused_by_every_entry_point() -> None:
+    with pytest.raises(ConfigurationError, match="unknown setting"):
+        Extractor(api_key="k", max_reask=3)  # type: ignore[call-arg]

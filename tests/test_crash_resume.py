@@ -77,6 +77,7 @@ def _feed_and_reference(server: ScriptedLLM, tmp_path: Path) -> tuple[Path, Path
     return feed, reference
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_the_same_output_without_paying_twice(
     slow_server: ScriptedLLM, tmp_path: Path
 ) -> None:
@@ -111,6 +112,7 @@ def _kill_after_seconds(command: list[str], seconds: float) -> None:
         process.wait()
 
 
+@pytest.mark.slow
 def test_repeated_kills_at_random_moments_lose_and_repeat_nothing(
     slow_server: ScriptedLLM, tmp_path: Path
 ) -> None:

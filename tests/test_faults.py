@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from eventx import errors
+import eventx.errors as errors
 from eventx.extraction.replay import CassetteDeck, cassette_name
 from eventx.models import ErrorCategory, ExtractionResult
 from tests.cassettes.scenarios import SCENARIOS, Scenario

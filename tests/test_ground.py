@@ -7,12 +7,12 @@ import pytest
 from eventx.extraction.grounding import (
     MIN_FUZZY_LENGTH,
     ArticleIndex,
-    GroundingPolicy,
     drop_ungrounded,
     flag_ungrounded,
     ground,
 )
 from eventx.models import ArticleExtraction, MatchKind
+from eventx.settings import GroundingPolicy
 
 GERMAN = "Er sagte:  „Diese Maßnahmen können\nschwerwiegende Folgen haben“ – so das Ministerium."
 UKRAINIAN = "Про це сказав прем’єр-міністр Японії Фуміо Кісіда, передає Reuters.\n\nВін зазначив."

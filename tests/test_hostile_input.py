@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from eventx import Extractor
-from eventx.cli.main import main
+from eventx.cli import main
 from eventx.extraction.tokens import count_tokens
 from eventx.models import Article, ExtractionResult
-from eventx.runs.runner import BatchRunner
+from eventx.runs.runner import Runner
 from eventx.runs.store import RunStore
 from tests.llm_server.server import ScriptedLLM, answer, article_of, first_sentence_meeting
 
@@ -265,7 +265,7 @@ def test_an_unforeseen_failure_in_one_article_does_not_stop_or_hang_the_batch(
     results: list[ExtractionResult] = []
     extractor = Extractor(base_url=any_article_server.base_url)
     with RunStore(None) as store:
-        runner = BatchRunner(extractor, store, concurrency=1, sink=results.append)
+        runner = Runner(extractor, store, concurrency=1, sink=results.append)
         summary = runner.run(articles)
     assert summary.articles == 12
     assert summary.failed == 1

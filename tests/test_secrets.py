@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from eventx import ApiError, Extractor
-from eventx.cli.main import main
+from eventx.cli import main
 from eventx.extraction.redact import REDACTED, redact
 from eventx.extraction.replay import CassetteDeck
 from eventx.models import Article

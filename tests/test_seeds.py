@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from rapidfuzz import fuzz
 
 from eventx.analysis.fuse import fuse
-from eventx.cli.main import main
+from eventx.cli import main
 from eventx.extraction.grounding import DEFAULT_FUZZY_THRESHOLD, _fold
 from eventx.models import SCHEMA_VERSION, ExtractionResult
 from eventx.normalize.countries import is_iso3

@@ -45,6 +45,7 @@ def faulty_server() -> Iterator[tuple[ScriptedLLM, FaultInjector]]:
         yield server, injector
 
 
+@pytest.mark.slow
 def test_a_thousand_articles_survive_a_twenty_percent_fault_rate(
     faulty_server: tuple[ScriptedLLM, FaultInjector], tmp_path: Path
 ) -> None:

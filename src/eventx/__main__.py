@@ -1,5 +1,5 @@
 """``python -m eventx`` runs the command line."""
 
-from eventx.cli.main import main
+from eventx.cli import main
 
 main()

@@ -141,3 +141,10 @@ class BudgetExceededError(ExtractionError):
         self.budget = budget
         self.limit = limit
         self.needed = needed
+
+
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an exception's message (at most ``limit`` characters), or its
+    class name when the message is empty: for one-line error summaries."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else type(exc).__name__

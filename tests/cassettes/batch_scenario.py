@@ -21,8 +21,9 @@ import vcr
 from tests.llm_server import server as llm
 
 from eventx import Article, Extractor, iter_articles
+from eventx.batchapi.client import BatchClient
 from eventx.batchapi.files import BatchLimits
-from eventx.batchapi.jobs import BatchClient, batch_status, collect_batches, submit_batches
+from eventx.batchapi.jobs import batch_status, collect_batches, submit_batches
 from eventx.extraction.replay import (
     SECRET_HEADERS,
     SECRET_QUERY_PARAMETERS,

@@ -33,7 +33,7 @@ from tests.cassettes.scenarios import SCENARIOS, Scenario
 from tests.llm_server.server import ScriptedLLM
 
 from eventx import Extractor
-from eventx.cli.main import main as cli_main
+from eventx.cli import main as cli_main
 from eventx.extraction.replay import CassetteDeck
 from eventx.runs.store import RunStore
 

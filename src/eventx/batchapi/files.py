@@ -22,13 +22,12 @@ from eventx.extraction.retry import is_transient_status
 from eventx.models import (
     Article,
     ErrorCategory,
-    ErrorRecord,
     ExtractionResult,
     Usage,
 )
 
 if TYPE_CHECKING:
-    from eventx.extraction.extractor import Extractor
+    pass
 
 MAX_REQUESTS_PER_FILE = 50_000
 """The Batch API's limit on requests per input file."""
@@ -126,7 +125,9 @@ def line_failure(batch_id: str, line: dict[str, Any]) -> tuple[ErrorCategory, st
     return category, message
 
 
-def batch_priced(result: ExtractionResult, body: dict[str, Any], model: str) -> ExtractionResult:
+def batch_priced(
+    result: ExtractionResult, body: dict[str, Any], model: str, base_url: str | None
+) -> ExtractionResult:
     """Count the batch request itself and price its tokens at the batch rate."""
     raw = body.get("usage")
     raw = raw if isinstance(raw, dict) else {}
@@ -139,24 +140,8 @@ def batch_priced(result: ExtractionResult, body: dict[str, Any], model: str) -> 
         usage.prompt_tokens >= batch.prompt_tokens
         and usage.completion_tokens >= batch.completion_tokens
     )
-    live_cost, batch_cost = estimate_cost(model, usage), estimate_cost(model, batch)
+    live_cost = estimate_cost(model, usage, base_url)
+    batch_cost = estimate_cost(model, batch, base_url)
     if live_cost is not None and batch_cost is not None and counted:
         usage.cost_usd = round(live_cost - (1 - BATCH_PRICE_FACTOR) * batch_cost, 6)
     return result.model_copy(update={"usage": usage})
-
-
-def failed_result(
-    article: Article | str, extractor: Extractor, category: ErrorCategory, message: str
-) -> ExtractionResult:
-    """A failed result for an article that got no usable batch answer."""
-    fields: dict[str, Any] = {"article_id": article}
-    if isinstance(article, Article):
-        fields = article.model_dump(include={"source", "title", "url", "language", "published_at"})
-        fields["article_id"] = article.id
-    return ExtractionResult(
-        **fields,
-        model=extractor.settings.model,
-        mode=extractor.settings.mode.value,
-        prompt_hash=extractor.prompt_hash,
-        error=ErrorRecord(category=category, message=message),
-    )

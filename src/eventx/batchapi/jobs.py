@@ -1,4 +1,4 @@
-"""Extraction through the OpenAI Batch API: submit, status, collect.
+"""The Batch API jobs: submit, status, collect, over a run store.
 
 * :func:`submit_batches` writes one JSONL request per article (the exact body a
   live run would POST to ``/chat/completions``), splits the requests into files of
@@ -25,56 +25,37 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, cast
-from urllib.parse import urlsplit
+from typing import Any
 
-import openai
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
-
+from eventx.batchapi.client import BatchClient, RemoteBatch, batch_url
 from eventx.batchapi.files import (
     BatchLimits,
     BatchRequest,
     batch_priced,
     custom_id_for,
-    failed_result,
     iter_result_lines,
     line_failure,
     request_line,
     split_request_files,
 )
 from eventx.batchapi.ledger import BatchInfo, BatchLedger, OpenRequest
-from eventx.errors import BatchApiError, InputError
-from eventx.extraction.extractor import Extractor, is_transient
-from eventx.extraction.redact import scrub_error
-from eventx.extraction.retry import BackoffWait
+from eventx.errors import InputError
+from eventx.extraction.extractor import Extractor
 from eventx.models import Article, ErrorCategory, ExtractionResult
-from eventx.runs.runner import fingerprint as run_fingerprint
-from eventx.runs.runner import sync_output
+from eventx.runs.output import sync_output
 from eventx.runs.store import Admission, RunStore, Status, cache_key, content_hash
-from eventx.settings import Settings
+from eventx.runs.summary import RunSummary
 
-COMPLETION_WINDOW: Literal["24h"] = "24h"
 FINAL_STATES = frozenset({"completed", "failed", "expired", "cancelled"})
 """Batch states after which no more answers will come."""
-DEFAULT_CONCURRENCY = 16
-"""Answers validated (and, when invalid, re-asked live) at the same time during collect."""
-
-AZURE_HOST_SUFFIXES = (
-    ".openai.azure.com",
-    ".cognitiveservices.azure.com",
-    ".services.ai.azure.com",
-)
-
-AsyncSleepFn = Callable[[float], Awaitable[None]]
 
 
 @dataclass
 class SubmitReport:
-    """What :func:`submit_batches` did with the inputs."""
+    """What a Batch API submission did with the inputs (:func:`eventx.batch_submit`)."""
 
     batches: list[str] = field(default_factory=list)
     submitted: int = 0
@@ -88,178 +69,22 @@ class SubmitReport:
 
 @dataclass
 class CollectReport:
-    """What :func:`collect_batches` did."""
+    """What collecting Batch API answers did (:func:`eventx.batch_collect`)."""
 
     collected: list[str] = field(default_factory=list)
     waiting: list[BatchInfo] = field(default_factory=list)
     results: list[ExtractionResult] = field(default_factory=list)
     lines_written: int = 0
+    output: str | None = None
+    store: str | None = None
 
-
-# -- the provider ------------------------------------------------------------------------
-
-
-def batch_url(settings: Settings) -> str:
-    """The ``url`` of each request line and the batch ``endpoint``.
-
-    ``/v1/chat/completions`` as OpenAI documents it; Azure OpenAI (reached with a
-    ``base_url`` ending in ``/openai/v1/``) expects ``/chat/completions``.
-    """
-    host = urlsplit(settings.base_url or "").hostname or ""
-    return "/chat/completions" if host.endswith(AZURE_HOST_SUFFIXES) else "/v1/chat/completions"
-
-
-def _batch_info(batch: Any) -> BatchInfo:
-    counts = batch.request_counts
-    return BatchInfo(
-        id=batch.id,
-        status=batch.status,
-        completed=counts.completed if counts else 0,
-        failed=counts.failed if counts else 0,
-        total=counts.total if counts else 0,
-        created_at=_iso(batch.created_at),
-    )
-
-
-def _iso(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class RemoteBatch:
-    """A batch as the provider reports it, with the files to download when it is done."""
-
-    info: BatchInfo
-    output_file_id: str | None
-    error_file_id: str | None
-
-
-class BatchClient:
-    """The files and batches endpoints of an OpenAI-compatible API.
-
-    Built from :class:`~eventx.settings.Settings` (``base_url``, ``api_key``,
-    ``timeout``), or around a client passed in. The SDK's own retries are off;
-    transient faults are retried here with jittered backoff honouring ``Retry-After``.
-
-    Raises:
-        ConfigurationError: when no client is given and no endpoint is configured.
-    """
-
-    def __init__(
-        self,
-        client: openai.AsyncOpenAI | None = None,
-        *,
-        sleep: AsyncSleepFn | None = None,
-        **settings: Any,
-    ) -> None:
-        self.settings = Settings.resolve(**settings)
-        if client is None:
-            self.settings.require_endpoint()
-            client = openai.AsyncOpenAI(
-                api_key=self.settings.client_api_key(),
-                base_url=self.settings.base_url,
-                timeout=self.settings.timeout,
-                max_retries=0,
-            )
-            self._owned = True
-        else:
-            client = client.with_options(max_retries=0)
-            self._owned = False
-        self._client = client
-        self._sleep = sleep or asyncio.sleep
-
-    async def aclose(self) -> None:
-        """Close the HTTP client built here (a client passed in is left to its owner)."""
-        if self._owned:
-            await self._client.close()
-
-    async def __aenter__(self) -> BatchClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def upload(self, name: str, data: bytes) -> str:
-        """Upload a request file (purpose ``batch``); return its file id."""
-        file = await self._call(
-            "upload the request file",
-            lambda: self._client.files.create(
-                file=(name, data, "application/jsonl"), purpose="batch"
-            ),
-        )
-        return str(file.id)
-
-    async def create(self, input_file_id: str, url: str) -> RemoteBatch:
-        """Create a batch over an uploaded request file."""
-        endpoint = cast(Literal["/v1/chat/completions"], url)
-        batch = await self._call(
-            "create the batch",
-            lambda: self._client.batches.create(
-                input_file_id=input_file_id,
-                endpoint=endpoint,
-                completion_window=COMPLETION_WINDOW,
-                metadata={"created_by": "eventx"},
-            ),
-        )
-        return _remote(batch)
-
-    async def retrieve(self, batch_id: str) -> RemoteBatch:
-        """The batch's current status, counts and result files."""
-        batch = await self._call(
-            f"poll batch {batch_id}", lambda: self._client.batches.retrieve(batch_id)
-        )
-        return _remote(batch)
-
-    async def download(self, file_id: str, target: Path) -> None:
-        """Stream an output or error file into ``target`` (rewritten on a retry)."""
-
-        async def fetch() -> None:
-            files = self._client.files.with_streaming_response
-            async with files.content(file_id) as response:
-                with target.open("wb") as sink:
-                    async for chunk in response.iter_bytes():
-                        sink.write(chunk)
-
-        await self._call(f"download file {file_id}", fetch)
-
-    async def _call(self, what: str, send: Callable[[], Awaitable[Any]]) -> Any:
-        """``await send()``, retried on transient faults; other failures become BatchApiError."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.max_transient_retries + 1),
-            wait=BackoffWait(max_wait=self.settings.max_retry_wait),
-            retry=retry_if_exception(is_transient),
-            reraise=True,
-            sleep=self._sleep,
-        )
-
-        async def attempt() -> Any:
-            return await send()
-
-        try:
-            return await retrying(attempt)
-        except openai.OpenAIError as error:
-            scrub_error(error, self._secrets())
-            raise BatchApiError(f"could not {what}: {_describe(error)}") from error
-
-    def _secrets(self) -> tuple[str | None, ...]:
-        return self.settings.api_key, self._client.api_key
-
-
-def _remote(batch: Any) -> RemoteBatch:
-    return RemoteBatch(_batch_info(batch), batch.output_file_id, batch.error_file_id)
-
-
-def _describe(error: openai.OpenAIError) -> str:
-    if isinstance(error, openai.APIStatusError):
-        return f"HTTP {error.status_code}: {_first_line(error)}"
-    if isinstance(error, openai.APITimeoutError):
-        return "the request timed out"
-    return _first_line(error)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    @property
+    def summary(self) -> RunSummary:
+        """The collected results counted like a live run's."""
+        summary = RunSummary(output=self.output, store=self.store)
+        for result in self.results:
+            summary.add(result)
+        return summary
 
 
 # -- request files -----------------------------------------------------------------------
@@ -289,7 +114,7 @@ class _Planner:
         if self.store.status(article_id) == (Status.FAILED, 0):  # recorded by an earlier pass
             self.report.already_finished += 1
             return
-        result = failed_result(article_id, self.extractor, ErrorCategory.INPUT, str(error))
+        result = self.extractor.failed_result(article_id, ErrorCategory.INPUT, str(error))
         self.store.finish(result, "")
         self.report.rejected += 1
 
@@ -318,7 +143,7 @@ class _Planner:
                 f"it is long enough to be sent in {len(bodies)} parts, and batch requests are "
                 "one per article; extract it with a live run"
             )
-            result = failed_result(article, self.extractor, ErrorCategory.INPUT, message)
+            result = self.extractor.failed_result(article, ErrorCategory.INPUT, message)
             self.store.finish(result, digest)
             self.report.rejected += 1
             return None
@@ -328,7 +153,7 @@ class _Planner:
                 f"its batch request is {len(line)} bytes, more than a request file may hold "
                 f"({self.limits.max_bytes}); extract it with a live run"
             )
-            result = failed_result(article, self.extractor, ErrorCategory.INPUT, message)
+            result = self.extractor.failed_result(article, ErrorCategory.INPUT, message)
             self.store.finish(result, digest)
             self.report.rejected += 1
             return None
@@ -356,7 +181,7 @@ async def submit_batches(
             before it are recorded, so submitting again continues where it stopped.
         ConfigurationError: when the store was made with other settings.
     """
-    fingerprint = run_fingerprint(extractor)
+    fingerprint = extractor.fingerprint
     store.bind(fingerprint)
     if retry_failed:
         store.retry_failed()
@@ -402,7 +227,7 @@ async def collect_batches(
     client: BatchClient,
     output: Path | str | None = None,
     *,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
 ) -> CollectReport:
     """Collect every finished batch of the run into the store (and ``output``).
 
@@ -416,7 +241,7 @@ async def collect_batches(
         BatchApiError: when polling or a download fails; answers committed before
             it are kept, so collecting again continues where it stopped.
     """
-    fingerprint = run_fingerprint(extractor)
+    fingerprint = extractor.fingerprint
     store.bind(fingerprint)
     ledger = BatchLedger(store)
     report = CollectReport()
@@ -427,11 +252,13 @@ async def collect_batches(
             report.waiting.append(remote.info)
             continue
         settler = _Settler(store, ledger, extractor, fingerprint, remote.info, report)
-        await settler.all(client, remote, concurrency)
+        await settler.all(client, remote, concurrency or extractor.settings.concurrency)
         ledger.mark_collected(batch.id)
         report.collected.append(batch.id)
     if output is not None:
         report.lines_written = sync_output(store, Path(output))
+        report.output = str(output)
+    report.store = str(store.path) if store.path is not None else None
     return report
 
 
@@ -500,14 +327,15 @@ class _Settler:
                 f"batch {self.batch.id} ended {self.batch.status!r} without answering this "
                 "request; submit again with --retry-failed"
             )
-            return failed_result(article, self.extractor, ErrorCategory.TRANSIENT, message)
+            return self.extractor.failed_result(article, ErrorCategory.TRANSIENT, message)
         response = line.get("response") or {}
         if line.get("error") or response.get("status_code") != 200:
             category, message = line_failure(self.batch.id, line)
-            result = failed_result(article, self.extractor, category, message)
+            result = self.extractor.failed_result(article, category, message)
             result.usage.requests = 1 if response else 0  # an expired request never ran
             return result
         body = response.get("body")
         body = body if isinstance(body, dict) else {"body": body}
         result = await self.extractor.aextract(article, on_error="record", answer_bodies=[body])
-        return batch_priced(result, body, self.extractor.settings.model)
+        settings = self.extractor.settings
+        return batch_priced(result, body, settings.model, settings.base_url)

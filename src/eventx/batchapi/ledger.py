@@ -11,16 +11,10 @@ fetched again, and a request settled before an interruption is not run again.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from eventx.models import Article
-from eventx.runs.store import RunStore, content_hash
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+from eventx.runs.store import RunStore, content_hash, utc_now
 
 
 @dataclass(frozen=True)
@@ -55,6 +49,7 @@ class BatchLedger:
     """Reads and writes the batch tables of one :class:`~eventx.runs.store.RunStore`."""
 
     def __init__(self, store: RunStore) -> None:
+        self._store = store
         self._db = store.connection
 
     def pending_custom_ids(self) -> set[str]:
@@ -132,27 +127,19 @@ class BatchLedger:
         False when it was finished meanwhile (by an interrupted collect, or a live run
         on the same store), or its text changed since it was submitted.
         """
-        row = self._db.execute(
-            "SELECT status, content_hash FROM articles WHERE id = ?", (request.article.id,)
-        ).fetchone()
-        return row is not None and tuple(row) == ("pending", content_hash(request.article))
+        return self._store.is_pending(request.article.id, content_hash(request.article))
 
     def settle(self, custom_id: str) -> None:
         """Mark one request as settled: its answer (or failure) is committed."""
         with self._db:
             self._db.execute(
                 "UPDATE batch_requests SET collected_at = ? WHERE custom_id = ?",
-                (_now(), custom_id),
+                (utc_now(), custom_id),
             )
 
     def mark_collected(self, batch_id: str) -> None:
         """Mark a batch as fully collected: it is never fetched again."""
         with self._db:
-            self._db.execute("UPDATE batches SET collected_at = ? WHERE id = ?", (_now(), batch_id))
-
-    def fingerprint(self) -> dict[str, str] | None:
-        """The model, mode, prompt and schema the store is bound to, if any."""
-        row = self._db.execute(
-            "SELECT value FROM run_settings WHERE name = 'fingerprint'"
-        ).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+            self._db.execute(
+                "UPDATE batches SET collected_at = ? WHERE id = ?", (utc_now(), batch_id)
+            )

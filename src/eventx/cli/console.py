@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -23,17 +22,19 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from eventx.models import ExtractionResult
-from eventx.runs.runner import RunEstimate, RunSummary
+from eventx import ExtractionResult, RunEstimate, RunSummary
 
 stderr = Console(stderr=True, highlight=False)
 
 
 class RunProgress:
-    """Shows a run's progress; call :meth:`update` with each result."""
+    """Shows a run's progress: a live bar on a terminal, else one line per article.
 
-    def __init__(self, summary: RunSummary, total: Callable[[], int | None]) -> None:
-        self._summary = summary
+    Pass it as the ``progress`` callback of :func:`eventx.run`; ``total`` is called once,
+    only when a bar is shown, to size it.
+    """
+
+    def __init__(self, total: Callable[[], int | None]) -> None:
         self._total = total
         self._live = stderr.is_terminal
         self._started = time.monotonic()
@@ -63,15 +64,14 @@ class RunProgress:
         if self._bar is not None:
             self._bar.stop()
 
-    def update(self, result: ExtractionResult) -> None:
+    def __call__(self, result: ExtractionResult, summary: RunSummary) -> None:
         """Show one more finished article."""
         if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, advance=1, stats=self._stats())
+            self._bar.update(self._task, advance=1, stats=self._stats(summary))
         else:
-            print_result_line(self._summary.articles, result)
+            print_result_line(summary.articles, result)
 
-    def _stats(self) -> str:
-        summary = self._summary
+    def _stats(self, summary: RunSummary) -> str:
         minutes = max(time.monotonic() - self._started, 1e-6) / 60
         parts = [
             f"failed {summary.failed}",
@@ -101,7 +101,7 @@ def _line(number: int, result: ExtractionResult) -> str:
     return f"[{number}] {result.article_id}: {outcome}"
 
 
-def print_summary(summary: RunSummary, output: Path | None, store: Path | None) -> None:
+def print_summary(summary: RunSummary) -> None:
     """The table printed at the end of a run."""
     by_type = ", ".join(f"{name} {count}" for name, count in sorted(summary.events.items()))
     rows = [
@@ -123,11 +123,14 @@ def print_summary(summary: RunSummary, output: Path | None, store: Path | None) 
         rows.append(("per article", _budget_use(summary)))
     if summary.failures:
         rows.append(("failures", ", ".join(f"{k} {v}" for k, v in summary.failures.items())))
-    if output is not None:
-        rows.append(("output", str(output)))
-    if store is not None:
-        rows.append(("run store", str(store)))
-    _print_table("run summary", rows)
+        rows += [(f"first {name}", message) for name, message in summary.first_errors.items()]
+    if summary.output is not None:
+        rows.append(("output", "stdout" if summary.output == "-" else summary.output))
+    if summary.store is not None:
+        rows.append(("run store", summary.store))
+    _print_table("run interrupted" if summary.interrupted else "run summary", rows)
+    if summary.interrupted:
+        stderr.print("interrupted: run the same command again to resume", markup=False)
 
 
 def _budget_use(summary: RunSummary) -> str:
@@ -151,7 +154,7 @@ def _span(limits: set[int] | set[int | None]) -> str:
     return text + (" or none" if None in limits else "")
 
 
-def print_estimate(estimate: RunEstimate, model: str) -> None:
+def print_estimate(estimate: RunEstimate) -> None:
     """The table printed by a dry run."""
     cost = (
         "unknown (no price for this model)"
@@ -167,9 +170,13 @@ def print_estimate(estimate: RunEstimate, model: str) -> None:
         ("requests", str(estimate.requests)),
         ("prompt tokens", f"{estimate.prompt_tokens:,}"),
         ("output tokens", f"{estimate.output_tokens:,} at most"),
-        ("model", model),
+        ("model", estimate.model),
         ("cost", cost),
     ]
+    if estimate.max_requests_per_article is not None or estimate.max_tokens_per_article:
+        requests = estimate.max_requests_per_article or "(retries+1) x (re-asks+1) per chunk"
+        tokens = estimate.max_tokens_per_article or "none"
+        rows.append(("budget", f"per article: {requests} requests, {tokens} tokens"))
     _print_table("dry run: nothing was sent", rows)
 
 

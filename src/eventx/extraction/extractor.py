@@ -24,17 +24,17 @@ import asyncio
 import contextlib
 import functools
 import json
-import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, Unpack
 
 import instructor
 import openai
-from instructor.core import IncompleteOutputException, InstructorRetryException
+from instructor.core import InstructorRetryException
+from instructor.processing.response import handle_response_model
 from pydantic import ValidationError, model_validator
 from tenacity import (
     AsyncRetrying,
@@ -45,9 +45,9 @@ from tenacity import (
 )
 
 from eventx import errors
+from eventx.errors import first_line
 from eventx.extraction.grounding import (
     ArticleIndex,
-    GroundingPolicy,
     Locator,
     MappedIndex,
     Ungrounded,
@@ -56,9 +56,15 @@ from eventx.extraction.grounding import (
     ground,
     reask_message,
 )
+from eventx.extraction.local import LocalServer, context_size, cpu_threads
 from eventx.extraction.merge import merge_parts, number_ids
 from eventx.extraction.pricing import estimate_cost
-from eventx.extraction.prompt import build_messages, model_facing_schema, prompt_hash
+from eventx.extraction.prompt import (
+    INSTRUCTIONS,
+    build_messages,
+    model_facing_schema,
+    prompt_hash,
+)
 from eventx.extraction.ratelimit import RateLimiter
 from eventx.extraction.redact import redact, scrub_error
 from eventx.extraction.replay import is_replay_miss
@@ -66,15 +72,19 @@ from eventx.extraction.retry import BackoffWait, is_transient_status
 from eventx.extraction.tokens import count_message_tokens, count_tokens
 from eventx.ingest.prepare import Part, PreparedArticle, prepare
 from eventx.models import (
+    SCHEMA_VERSION,
     Article,
     ArticleBudget,
     ArticleExtraction,
+    ErrorCategory,
+    ErrorRecord,
     ExtractionResult,
     Usage,
     clear_read_only,
 )
 from eventx.normalize.records import normalize_extraction
-from eventx.settings import Mode, Settings
+from eventx.servers import SERVERS, Mode, mode_advice, refused_mode
+from eventx.settings import GroundingPolicy, SettingOverrides, Settings
 
 OnError = Literal["raise", "record"]
 SleepFn = Callable[[float], None]
@@ -86,6 +96,8 @@ _INSTRUCTOR_MODES = {
     Mode.JSON: instructor.Mode.JSON,
     Mode.MD_JSON: instructor.Mode.MD_JSON,
 }
+LOCAL_ENDPOINT = "http://127.0.0.1/v1"
+"""Where a local model is served (its port is chosen when it starts)."""
 DEFAULT_OUTPUT_ESTIMATE = 2_000
 """Output tokens counted against the token rate when ``max_output_tokens`` is not set."""
 
@@ -248,7 +260,7 @@ class Extractor:
         sleep: SleepFn | None = None,
         async_sleep: AsyncSleepFn | None = None,
         limiter: RateLimiter | None = None,
-        **settings: Any,
+        **settings: Unpack[SettingOverrides],
     ) -> None:
         self.settings = Settings.resolve(**settings)
         if client is None:
@@ -263,14 +275,31 @@ class Extractor:
         self.in_flight: asyncio.Semaphore | None = None
         """Bounds concurrent async requests when set (the batch runner sets it), so other
         articles are prepared and validated while requests are out."""
+        self._local: LocalServer | None = None
 
     # -- public API ---------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the HTTP client eventx built (a client passed in is left to its owner)."""
+        """Close the HTTP client eventx built (a client passed in is left to its owner) and
+        stop the local model server, if one was started."""
         if self._client is None and self._sync_client is not None:
             self._sync_client.close()
         self._sync_client = None
+        if self._local is not None:
+            self._local.stop()
+            self._local = None
+
+    def start(self) -> None:
+        """Start the local model server now rather than at the first request (a no-op for
+        any other endpoint): a run starts it before recording any cassette."""
+        self._start_local()
+
+    @property
+    def endpoint(self) -> str | None:
+        """Where requests go: the base URL, the local server's, or None for OpenAI."""
+        if self.settings.local is not None:
+            return self._local.base_url if self._local is not None else LOCAL_ENDPOINT
+        return self.settings.base_url
 
     async def aclose(self) -> None:
         """Close the async HTTP client eventx built, and the sync one."""
@@ -333,6 +362,38 @@ class Extractor:
                 return self._failed(call, exc, on_error)
         return self._succeeded(call, call.merge(parts), on_error)
 
+    @property
+    def fingerprint(self) -> dict[str, str]:
+        """What this extractor's results depend on: model, mode, prompt and schema version.
+
+        A run store is bound to one fingerprint; the response cache is keyed on it.
+        """
+        return {
+            "model": self.settings.model,
+            "mode": self.settings.mode.value,
+            "prompt_hash": self.prompt_hash,
+            "schema_version": SCHEMA_VERSION,
+        }
+
+    def failed_result(
+        self, article: Article | str, category: ErrorCategory, message: str
+    ) -> ExtractionResult:
+        """The result recorded for an article that got no usable answer (or never reached
+        the model): what is known of the article, this extractor's settings, the error."""
+        fields: dict[str, Any] = {"article_id": article}
+        if isinstance(article, Article):
+            fields = article.model_dump(
+                include={"source", "title", "url", "language", "published_at"}
+            )
+            fields["article_id"] = article.id
+        return ExtractionResult(
+            **fields,
+            model=self.settings.model,
+            mode=self.settings.mode.value,
+            prompt_hash=self.prompt_hash,
+            error=ErrorRecord(category=category, message=message),
+        )
+
     def request_bodies(self, article: Article | str) -> list[dict[str, Any]]:
         """The JSON bodies eventx sends to ``/chat/completions`` for ``article``.
 
@@ -385,6 +446,7 @@ class Extractor:
                 with attempt:
                     response = self._send(call, kwargs)
         call.count_response(response)
+        self._check_completion(call, response)
         return response
 
     async def _async_create(self, **kwargs: Any) -> Any:
@@ -398,7 +460,29 @@ class Extractor:
                 with attempt:
                     response = await self._send_async(call, kwargs)
         call.count_response(response)
+        self._check_completion(call, response)
         return response
+
+    def _check_completion(self, call: _Call, response: Any) -> None:
+        """Fail at once on an answer that is a refusal or was cut off at the output limit.
+
+        Read from the completion itself (``message.refusal``, ``finish_reason``), before
+        instructor parses it; neither is re-asked.
+        """
+        choices = getattr(response, "choices", None) or []
+        if not choices:
+            return
+        choice = choices[0]
+        refusal = getattr(choice.message, "refusal", None)
+        if refusal or choice.finish_reason == "content_filter":
+            reason = refusal or "its content filter stopped the answer"
+            raise errors.RefusalError(f"the model refused: {reason}", **self._error_context(call))
+        if choice.finish_reason == "length":
+            raise errors.TruncatedOutputError(
+                "the answer was cut off at the output token limit (finish_reason=length); "
+                "raise max_output_tokens",
+                **self._error_context(call),
+            )
 
     def _within_budget(self, call: _Call, body: dict[str, Any]) -> int:
         """The request's token estimate, once the article's budget allows sending it.
@@ -418,7 +502,17 @@ class Extractor:
             )
         return tokens
 
+    def _adapted(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The request as this server takes it: in ``json`` mode, a server whose
+        ``json_object`` takes a schema gets it there, and constrains the answer to it."""
+        profile = SERVERS.get(self.settings.server_kind) if self.settings.server_kind else None
+        if self.settings.mode is not Mode.JSON or profile is None or not profile.json_object_schema:
+            return body
+        schema = model_facing_schema(ArticleExtraction)
+        return {**body, "response_format": {"type": "json_object", "schema": schema}}
+
     def _send(self, call: _Call, kwargs: dict[str, Any]) -> Any:
+        kwargs = self._adapted(kwargs)
         tokens = self._within_budget(call, kwargs)
         if (delay := self.limiter.reserve(tokens)) > 0:
             self._sleep(delay)
@@ -431,6 +525,7 @@ class Extractor:
         return raw.parse()
 
     async def _send_async(self, call: _Call, kwargs: dict[str, Any]) -> Any:
+        kwargs = self._adapted(kwargs)
         tokens = self._within_budget(call, kwargs)
         if (delay := self.limiter.reserve(tokens)) > 0:
             await self._async_sleep(delay)
@@ -451,7 +546,20 @@ class Extractor:
         except openai.APIStatusError as error:
             self.limiter.observe(error.status_code, error.response.headers)
             scrub_error(error, self._secrets())  # before instructor logs it
+            self._refuse_mode(error)
             raise
+
+    def _refuse_mode(self, error: openai.APIStatusError) -> None:
+        """A server that does not take this mode's request shape is a configuration error,
+        never a transient fault to retry."""
+        mode, body = self.settings.mode, redact(error.response.text, self._secrets())
+        if refused_mode(error.status_code, body, mode):
+            server = self.settings.server_kind
+            raise errors.ConfigurationError(
+                f"the model endpoint refused the {mode.value} request shape "
+                f"(HTTP {error.status_code}: {first_line(ValueError(body), 200)}); "
+                f"{mode_advice(mode, server)}"
+            ) from None
 
     def _secrets(self) -> tuple[str | None, ...]:
         return self.settings.api_key, getattr(self._client, "api_key", None)
@@ -493,10 +601,31 @@ class Extractor:
     def _client_options(self) -> dict[str, Any]:
         return {
             "api_key": self.settings.client_api_key(),
-            "base_url": self.settings.base_url,
+            "base_url": self._start_local() or self.settings.base_url,
             "timeout": self.settings.timeout,
             "max_retries": 0,
         }
+
+    def _start_local(self) -> str | None:
+        """Start the local model server on first use; its base URL (None without one)."""
+        settings = self.settings
+        if settings.local is None:
+            return None
+        if self._local is None:
+            output = settings.max_output_tokens or DEFAULT_OUTPUT_ESTIMATE
+            prompt = count_tokens(INSTRUCTIONS) + _schema_tokens(
+                json.dumps(model_facing_schema(ArticleExtraction))
+            )
+            server = LocalServer(
+                settings.local,
+                context=settings.local_context
+                or context_size(prompt + settings.max_chunk_tokens, output, settings.max_attempts),
+                threads=settings.local_threads or cpu_threads(),
+                alias=settings.model,
+            )
+            server.start()
+            self._local = server
+        return self._local.base_url
 
     # -- results ------------------------------------------------------------------
 
@@ -541,7 +670,7 @@ class Extractor:
         return {"article_id": call.article.id, "attempts": call.answers, "usage": call.usage}
 
     def _price(self, usage: Usage) -> None:
-        usage.cost_usd = estimate_cost(self.settings.model, usage)
+        usage.cost_usd = estimate_cost(self.settings.model, usage, self.endpoint)
 
     def _result(self, call: _Call, **fields: Any) -> ExtractionResult:
         article, prepared = call.article, call.prepared
@@ -591,24 +720,18 @@ def request_bodies(article: Article, settings: Settings) -> list[dict[str, Any]]
     detection apply as in a live extraction.
     """
     prepared = prepare(article, settings)
-    return [_captured_body(prepared, part, settings) for part in prepared.parts]
+    return [_request_body(prepared, part, settings) for part in prepared.parts]
 
 
-def _captured_body(prepared: PreparedArticle, part: Part, settings: Settings) -> dict[str, Any]:
-    captured: dict[str, Any] = {}
-
-    def capture(*args: Any, **kwargs: Any) -> Any:
-        captured.update(kwargs)
-        raise _RequestCapturedError
-
-    create = instructor.patch(create=capture, mode=_INSTRUCTOR_MODES[settings.mode])
-    try:
-        with _instructor_silenced():
-            create(**_instructor_request(prepared, part, settings))
-    except Exception:
-        if not captured:
-            raise
-    return captured
+def _request_body(prepared: PreparedArticle, part: Part, settings: Settings) -> dict[str, Any]:
+    """The body instructor sends for ``part``: the request with the schema put where the
+    mode puts it (tools, ``response_format`` or the system message)."""
+    request = _instructor_request(prepared, part, settings)
+    response_model = request.pop("response_model")
+    for instructor_only in ("max_retries", "strict"):
+        request.pop(instructor_only)
+    _, body = handle_response_model(response_model, _INSTRUCTOR_MODES[settings.mode], **request)
+    return body
 
 
 def estimate_request_tokens(body: dict[str, Any]) -> int:
@@ -624,25 +747,6 @@ def estimate_request_tokens(body: dict[str, Any]) -> int:
 @functools.lru_cache(maxsize=16)
 def _schema_tokens(schema_json: str) -> int:
     return count_tokens(schema_json)
-
-
-class _RequestCapturedError(Exception):
-    """Raised by the capturing create() once it has the request body."""
-
-
-@contextmanager
-def _instructor_silenced() -> Iterator[None]:
-    """Keep instructor from logging the deliberate failure of a capturing call."""
-    names = [name for name in logging.root.manager.loggerDict if name.startswith("instructor")]
-    loggers = [logging.getLogger(name) for name in names]
-    previous = [log.disabled for log in loggers]
-    for log in loggers:
-        log.disabled = True
-    try:
-        yield
-    finally:
-        for log, was_disabled in zip(loggers, previous, strict=True):
-            log.disabled = was_disabled
 
 
 def _completions(bodies: list[dict[str, Any]] | None, parts: int) -> list[Any]:
@@ -666,31 +770,34 @@ def _failure_kind(cause: BaseException) -> tuple[type[errors.ExtractionError], s
             "no recorded response matches this request; the prompt, model or article "
             "changed since the cassette was recorded (re-record it with --record)"
         )
-    if isinstance(cause, IncompleteOutputException):
-        return errors.TruncatedOutputError, (
-            "the answer was cut off at the output token limit; raise max_output_tokens"
-        )
     if isinstance(cause, openai.APIStatusError | openai.APIConnectionError):
         kind = errors.TransientFaultError if is_transient(cause) else errors.ApiError
         return kind, _describe_api_error(cause)
-    if isinstance(cause, AssertionError) and "Unable to generate a response" in str(cause):
-        return errors.RefusalError, f"the model refused: {cause}"
-    if isinstance(cause, ValidationError | json.JSONDecodeError):
-        return errors.InvalidOutputError, f"the answer stayed invalid: {_first_line(cause)}"
-    return errors.InvalidOutputError, f"{type(cause).__name__}: {_first_line(cause)}"
+    if isinstance(cause, ValidationError):
+        return errors.InvalidOutputError, f"the answer stayed invalid: {validation_summary(cause)}"
+    if isinstance(cause, json.JSONDecodeError):
+        return errors.InvalidOutputError, f"the answer stayed invalid: {first_line(cause)}"
+    return errors.InvalidOutputError, f"{type(cause).__name__}: {first_line(cause)}"
+
+
+def validation_summary(error: ValidationError, limit: int = 3) -> str:
+    """The first ``limit`` errors of a validation error, each with its path: what a user
+    needs to see which field of the answer was wrong."""
+    details = error.errors()
+    shown = [
+        f"{'.'.join(map(str, item['loc'])) or 'answer'}: {first_line(ValueError(item['msg']))}"
+        for item in details[:limit]
+    ]
+    more = f" (and {len(details) - limit} more)" if len(details) > limit else ""
+    return f"{len(details)} error(s): " + "; ".join(shown) + more
 
 
 def _describe_api_error(error: openai.APIError) -> str:
     if isinstance(error, openai.APIStatusError):
-        return f"HTTP {error.status_code} from the model endpoint: {_first_line(error)}"
+        return f"HTTP {error.status_code} from the model endpoint: {first_line(error)}"
     if isinstance(error, openai.APITimeoutError):
         return "the request to the model endpoint timed out"
-    return f"could not reach the model endpoint ({_first_line(error)})"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    return f"could not reach the model endpoint ({first_line(error)})"
 
 
 def _as_article(article: Article | str) -> Article:
@@ -715,7 +822,7 @@ def _active(call: _Call) -> Iterator[None]:
         _current_call.reset(token)
 
 
-def extract(text: str | Article, **settings: Any) -> ExtractionResult:
+def extract(text: str | Article, **settings: Unpack[SettingOverrides]) -> ExtractionResult:
     """Extract events and claims from one article text in a single call.
 
     ``settings`` are passed to :class:`Extractor`; see there. Raises on failure.

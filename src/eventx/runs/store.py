@@ -155,7 +155,8 @@ def default_db_path(output: Path | str) -> Path:
     return Path(str(output) + ".eventx.db")
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """The current UTC time as ISO 8601, to the second: the store's timestamps."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -200,7 +201,7 @@ class RunStore:
         applied = set(self.applied_migrations())
         for name, sql in MIGRATIONS:
             if name not in applied:  # the migration and its record commit together
-                record = f"INSERT INTO migrations VALUES ('{name}', '{_now()}');"
+                record = f"INSERT INTO migrations VALUES ('{name}', '{utc_now()}');"
                 self._db.executescript(f"BEGIN; {sql}; {record} COMMIT;")
 
     # -- run settings -----------------------------------------------------------------
@@ -226,6 +227,11 @@ class RunStore:
                 f"the run store {self.path} holds results made with other settings "
                 f"({changed}); choose another output or --db, or pass --restart to start over"
             )
+
+    def fingerprint(self) -> dict[str, str] | None:
+        """The model, mode, prompt and schema the store is bound to; None before the first run."""
+        stored = self._setting("fingerprint")
+        return None if stored is None else dict(json.loads(stored))
 
     def restart(self) -> None:
         """Forget every article and the run's settings (the response cache stays)."""
@@ -258,7 +264,7 @@ class RunStore:
                 self._db.execute(
                     "INSERT INTO articles (id, content_hash, status, seen_pass, updated_at) "
                     "VALUES (?, ?, 'pending', ?, ?)",
-                    (article_id, digest, self._pass, _now()),
+                    (article_id, digest, self._pass, utc_now()),
                 )
                 return Admission.WORK
             status, stored_digest, seen_pass = row
@@ -283,7 +289,7 @@ class RunStore:
             cursor = self._db.execute(
                 "UPDATE articles SET status = 'pending', finished_seq = NULL, result = NULL, "
                 f"content_hash = COALESCE(?, content_hash), updated_at = ? WHERE {where}",
-                (digest, _now(), *params),
+                (digest, utc_now(), *params),
             )
         return cursor.rowcount
 
@@ -321,12 +327,13 @@ class RunStore:
                     line,
                     seq,
                     self._pass,
-                    _now(),
+                    utc_now(),
                 ),
             )
             if cache_key is not None and error is None:
                 self._db.execute(
-                    "INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", (cache_key, line, _now())
+                    "INSERT OR REPLACE INTO responses VALUES (?, ?, ?)",
+                    (cache_key, line, utc_now()),
                 )
         return int(seq)
 
@@ -354,6 +361,13 @@ class RunStore:
         """The JSON of the ``position``-th finished result (1-based), if any."""
         return next(self.finished_lines(position - 1), None) if position > 0 else None
 
+    def is_pending(self, article_id: str, digest: str) -> bool:
+        """True when ``article_id`` waits for a result and its text still hashes to ``digest``."""
+        row = self._db.execute(
+            "SELECT status, content_hash FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+        return row is not None and tuple(row) == (Status.PENDING.value, digest)
+
     def counts(self) -> StoreCounts:
         """How many articles are pending, done and failed."""
         rows = self._db.execute("SELECT status, COUNT(*) FROM articles GROUP BY status")
@@ -368,5 +382,7 @@ class RunStore:
 
     @property
     def connection(self) -> sqlite3.Connection:
-        """The SQLite connection, for modules that keep their own tables here."""
+        """The SQLite connection, for modules that keep their own tables in the store (the
+        Batch API ledger); the ``articles``, ``responses`` and ``run_settings`` tables are
+        read and written through this class only."""
         return self._db
