@@ -145,8 +145,7 @@ def test_records_seen_in_two_chunks_are_merged_and_ids_are_unique(long_run) -> N
     assert sorted(m.evidence[0].quote for m in meetings) == sorted(SENTENCES)
     assert all(len(m.evidence) == 1 for m in meetings)  # the same quote is not added twice
     ids = [e.id for e in result.extraction.events]
-    assert len(ids) == len(set(ids))
-    assert all(re.fullmatch(r"p\d+-e\d+", i) for i in ids)
+    assert ids == [f"e{number}" for number in range(1, len(ids) + 1)]  # numbered after merging
     protests = [e for e in result.extraction.events if e.type == "diplomatic_protest"]
     # every chunk's protest quotes its first sentence; the later chunks' first sentences
     # were also in the previous chunk, so their meetings merged and triggers follow them
@@ -224,7 +223,8 @@ def test_ungrounded_evidence_kept_is_flagged_with_the_numbered_id(server, sleeps
         result = extractor.extract(ARTICLE)
     [warning] = result.warnings
     assert warning.code == "ungrounded_evidence_kept"
-    # p2-e1 quotes a sentence chunk 1 also had, so it was merged: the warning follows it
-    assert warning.record_id == "p1-e" + str(len(answers[0]["events"]) - 1)
+    # chunk 2's first event quotes a sentence chunk 1 also had, so it was merged into
+    # chunk 1's last event but one: the warning follows it, under its final number
+    assert warning.record_id == "e" + str(len(answers[0]["events"]) - 1)
     flagged = next(e for e in result.extraction.events if e.id == warning.record_id)
     assert [e.start for e in flagged.evidence][-1] is None

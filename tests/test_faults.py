@@ -158,7 +158,6 @@ def test_transient_faults_stop_after_the_retry_budget(replay_extractor, sleeps) 
 @pytest.mark.parametrize(
     ("scenario", "category"),
     [
-        ("truncated", ErrorCategory.TRUNCATED),
         ("refusal", ErrorCategory.REFUSED),
         ("unauthorized", ErrorCategory.API),
     ],
@@ -168,6 +167,25 @@ def test_non_retryable_failures_fail_at_once(replay_extractor, sleeps, scenario,
     assert result.error is not None
     assert result.error.category is category
     assert result.usage.requests == 1
+    assert sleeps.waits == []
+
+
+def test_an_answer_cut_off_is_asked_again_in_halves(replay_extractor, sleeps) -> None:
+    result = _replay("truncated_then_split", replay_extractor)
+    assert result.ok
+    assert result.usage.requests == 3  # the cut-off answer, then one per half
+    assert result.extraction is not None
+    assert [event.type for event in result.extraction.events] == ["meeting"]
+    assert len(result.extraction.claims) == 1
+    assert [w.code for w in result.warnings if w.code == "answer_split"] == ["answer_split"]
+    assert sleeps.waits == []
+
+
+def test_answers_cut_off_at_every_depth_fail_the_article(replay_extractor, sleeps) -> None:
+    result = _replay("truncated", replay_extractor)
+    assert result.error is not None
+    assert result.error.category is ErrorCategory.TRUNCATED
+    assert result.usage.requests == len(SCENARIOS["truncated"].steps)  # halved twice: 1 + 2 + 4
     assert sleeps.waits == []
 
 

@@ -29,11 +29,11 @@ click options and docs table are generated from the same field metadata anyway.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypedDict, TypeVar
+from typing import Annotated, Any, Literal, TypedDict, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
@@ -95,6 +95,7 @@ class Option:
     """What the help shows as the default when the default is not a plain value."""
 
 
+SchemaProfile = Literal["full", "compact"]
 _FROM_ENV_OPENAI = "the OpenAI API"
 _T = TypeVar("_T")
 
@@ -115,6 +116,16 @@ class Settings(BaseModel):
         Field(description="OpenAI-compatible endpoint."),
         Env("EVENTX_BASE_URL", "OPENAI_BASE_URL"),
         Option(default_text=_FROM_ENV_OPENAI),
+    ] = None
+    base_urls: Annotated[
+        tuple[str, ...] | None,
+        Field(
+            description="Several OpenAI-compatible endpoints serving the same model (a vLLM "
+            "fleet), comma-separated: each request goes to the least busy one whose circuit "
+            "is closed. Replaces base_url.",
+        ),
+        Env("EVENTX_BASE_URLS"),
+        Option(default_text="none"),
     ] = None
     api_key: Annotated[
         str | None,
@@ -157,6 +168,41 @@ class Settings(BaseModel):
         Field(ge=1, le=3600, description="Seconds to wait for one answer."),
         Env("EVENTX_TIMEOUT"),
     ] = 120.0
+    schema_profile: Annotated[
+        SchemaProfile,
+        Field(
+            description="The fields the model is offered: full, or compact (the essential "
+            "fields only, for small models).",
+        ),
+        Env("EVENTX_SCHEMA_PROFILE"),
+        Option(),
+    ] = "full"
+    examples: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description="Worked examples in the prompt: builtin, none, or a YAML/JSON file "
+            "of {text, extraction} entries.",
+        ),
+        Env("EVENTX_EXAMPLES"),
+        Option(),
+    ] = "none"
+    per_type: Annotated[
+        bool,
+        Field(description="Ask for each record type in a request of its own (small models)."),
+        Env("EVENTX_PER_TYPE"),
+        Option(),
+    ] = False
+    passes: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=3,
+            description="Passes over each part: after the first, ask for what is missing.",
+        ),
+        Env("EVENTX_PASSES"),
+        Option(),
+    ] = 1
     max_reasks: Annotated[
         int,
         Field(ge=0, le=10, description="Re-asks after an invalid answer."),
@@ -287,6 +333,21 @@ class Settings(BaseModel):
             raise ValueError(f"{profile.name} does not take mode {self.mode.value}; use {accepted}")
         return self
 
+    @model_validator(mode="before")
+    @classmethod
+    def _endpoint_pool(cls, data: Any) -> Any:
+        """``base_urls`` as a tuple (a comma-separated string is split), duplicates and empty
+        entries dropped; when it names any endpoint, ``base_url`` becomes the first, so the
+        server kind, the mode and the rate-limit defaults follow the fleet.
+
+        Declared after the other ``before`` validators, so it runs first."""
+        if not isinstance(data, dict) or data.get("base_urls") is None:
+            return data
+        urls = split_urls(data["base_urls"])
+        if urls and data.get("local"):
+            raise ValueError("base_urls and local cannot be used together")
+        return {**data, "base_urls": urls or None, **({"base_url": urls[0]} if urls else {})}
+
     @property
     def server_kind(self) -> Server | None:
         """The server the settings talk to: set, the local backend's, or told by the endpoint."""
@@ -345,15 +406,23 @@ class Settings(BaseModel):
         """Model answers requested per article: the first one plus the re-asks."""
         return self.max_reasks + 1
 
+    @property
+    def asks_per_part(self) -> int:
+        """Requests each part of an article is asked in, re-asks aside: one, or one per
+        record type, plus the recall passes."""
+        return (4 if self.per_type else 1) + self.passes - 1
+
     def request_budget(self, chunks: int) -> int:
         """HTTP requests an article sent in ``chunks`` parts may send, all included.
 
         ``max_requests_per_article`` when set; otherwise the most the retry policies
-        can take: ``(max_transient_retries + 1) × (max_reasks + 1)`` per chunk.
+        can take: ``(max_transient_retries + 1) × (max_reasks + 1)`` per ask, for every
+        ask of every chunk.
         """
         if self.max_requests_per_article is not None:
             return self.max_requests_per_article
-        return (self.max_transient_retries + 1) * self.max_attempts * max(chunks, 1)
+        retries = (self.max_transient_retries + 1) * self.max_attempts
+        return retries * self.asks_per_part * max(chunks, 1)
 
     def require_endpoint(self) -> None:
         """Raise :class:`ConfigurationError` unless a key, a custom endpoint or a local model
@@ -380,6 +449,7 @@ class SettingOverrides(TypedDict, total=False):
 
     model: str | None
     base_url: str | None
+    base_urls: Sequence[str] | str | None
     api_key: str | None
     server: Server | str | None
     mode: Mode | str | None
@@ -387,6 +457,10 @@ class SettingOverrides(TypedDict, total=False):
     local_threads: int | None
     local_context: int | None
     timeout: float | None
+    schema_profile: Literal["full", "compact"] | None
+    examples: str | None
+    per_type: bool | None
+    passes: int | None
     max_reasks: int | None
     max_transient_retries: int | None
     max_retry_wait: float | None
@@ -402,6 +476,12 @@ class SettingOverrides(TypedDict, total=False):
     chunk_overlap_tokens: int | None
     max_requests_per_article: int | None
     max_tokens_per_article: int | None
+
+
+def split_urls(value: Any) -> tuple[str, ...]:
+    """Endpoint URLs from a comma-separated string or a sequence, in order, each once."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
 
 
 def _metadata(info: FieldInfo, kind: type[_T]) -> _T | None:

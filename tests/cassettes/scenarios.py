@@ -127,6 +127,19 @@ TEMPLATE_ANSWER: dict[str, Any] = {
 }
 
 
+def _first_half() -> dict[str, Any]:
+    """The meeting, as an answer for the first half of the cut-off article (which ends
+    with the sentence of the meeting's first quote)."""
+    meeting = copy.deepcopy(FAULT_ANSWER["events"][0])
+    meeting["evidence"] = meeting["evidence"][:1]
+    return {"events": [meeting], "claims": []}
+
+
+def _second_half() -> dict[str, Any]:
+    """The claim, as an answer for the second half."""
+    return {"events": [], "claims": FAULT_ANSWER["claims"]}
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One recorded fault case."""
@@ -161,7 +174,12 @@ SCENARIOS = {
         Scenario("ungrounded_stays", "fault_article.txt", (INVENTED, INVENTED, INVENTED)),
         Scenario("invalid_exhausted", "fault_article.txt", (INVALID, INVALID, INVALID)),
         Scenario("transient_exhausted", "fault_article.txt", (llm.http_error(503),) * 6),
-        Scenario("truncated", "fault_article.txt", (llm.truncated(FAULT_ANSWER),)),
+        Scenario("truncated", "fault_article.txt", (llm.truncated(FAULT_ANSWER),) * 7),
+        Scenario(
+            "truncated_then_split",
+            "fault_article.txt",
+            (llm.truncated(FAULT_ANSWER), llm.answer(_first_half()), llm.answer(_second_half())),
+        ),
         Scenario("refusal", "fault_article.txt", (llm.refusal(),)),
         Scenario("unauthorized", "fault_article.txt", (llm.http_error(401),)),
         Scenario("template_syntax", "template_article.txt", (llm.answer(TEMPLATE_ANSWER),)),

@@ -84,7 +84,12 @@ def _columns(*specs: tuple[str, ColumnKind, str]) -> tuple[Column, ...]:
 
 COLUMNS = _columns(
     ("article_id", "string", "Id of the article the row comes from."),
-    ("record_kind", "string", "event, claim, or error (a failed article)."),
+    (
+        "record_kind",
+        "string",
+        "event, claim, error (a failed article), or empty (an article with no records; "
+        "Ray output only).",
+    ),
     ("record_id", "string", "Id of the event or claim within its article (e1, c2)."),
     ("type", "string", "meeting, aid_delivery, diplomatic_protest, a registered type, or claim."),
     ("status", "string", "Event status: occurred, planned, pledged, reported, denied."),
@@ -159,10 +164,14 @@ Row = dict[str, Any]
 # -- rows ------------------------------------------------------------------------------------
 
 
-def result_rows(result: ExtractionResult, *, include_errors: bool = True) -> Iterator[Row]:
+def result_rows(
+    result: ExtractionResult, *, include_errors: bool = True, include_empty: bool = False
+) -> Iterator[Row]:
     """The rows of one result: one per event, one per claim, or one error row when the
-    article failed (unless ``include_errors`` is false).  Values are Python objects:
-    lists stay lists, dates stay dates; nested values are JSON text."""
+    article failed (unless ``include_errors`` is false); with ``include_empty``, one row of
+    kind ``empty`` for an article extracted with no records, so every article has a row.
+    Values are Python objects: lists stay lists, dates stay dates; nested values are JSON
+    text."""
     article = _article_fields(result)
     if result.error is not None:
         if include_errors:
@@ -173,11 +182,12 @@ def result_rows(result: ExtractionResult, *, include_errors: bool = True) -> Ite
                 error_message=result.error.message,
             )
         return
-    if result.extraction is None:
-        return
-    for record in result.extraction.records():
+    records = result.extraction.records() if result.extraction is not None else []
+    for record in records:
         fields = _claim_fields(record) if isinstance(record, Claim) else _event_fields(record)
         yield _row(article, **fields, roles=_roles_json(record))
+    if not records and include_empty:
+        yield _row(article, record_kind="empty")
 
 
 def _row(article: Row, **fields: Any) -> Row:

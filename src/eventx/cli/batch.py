@@ -40,7 +40,7 @@ def batch() -> None:
     help="JSONL file that `collect` will write; the run store lives beside it.",
 )
 @_DB
-@setting_options(*ENDPOINT, "max_output_tokens")
+@setting_options(*ENDPOINT, "schema_profile", "examples", "max_output_tokens")
 @click.option("--retry-failed", is_flag=True, help="Submit failed articles again.")
 @click.option(
     "--max-requests-per-file",

@@ -40,6 +40,7 @@ class RunProgress:
         self._started = time.monotonic()
         self._bar: Progress | None = None
         self._task: TaskID | None = None
+        self._shown = 0
 
     def __enter__(self) -> Self:
         if self._live:
@@ -70,6 +71,15 @@ class RunProgress:
             self._bar.update(self._task, advance=1, stats=self._stats(summary))
         else:
             print_result_line(summary.articles, result)
+
+    def update(self, summary: RunSummary) -> None:
+        """Show the counts so far, for runs that report them in bulk (the Ray engine)."""
+        done = summary.articles + summary.skipped
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, completed=done, stats=self._stats(summary))
+        elif summary.articles != self._shown:
+            self._shown = summary.articles
+            stderr.print(f"[{done}] done: {self._stats(summary)}", markup=False)
 
     def _stats(self, summary: RunSummary) -> str:
         minutes = max(time.monotonic() - self._started, 1e-6) / 60
@@ -121,6 +131,8 @@ def print_summary(summary: RunSummary) -> None:
         rows.append(("cost", f"~${summary.cost_usd:.4f}"))
     if summary.request_budgets or summary.token_budgets:
         rows.append(("per article", _budget_use(summary)))
+    if summary.endpoints:
+        rows.append(("endpoints", _endpoint_use(summary)))
     if summary.failures:
         rows.append(("failures", ", ".join(f"{k} {v}" for k, v in summary.failures.items())))
         rows += [(f"first {name}", message) for name, message in summary.first_errors.items()]
@@ -142,6 +154,15 @@ def _budget_use(summary: RunSummary) -> str:
         f"{summary.most_tokens:,} tokens (budget {tokens}); "
         f"{summary.budget_failures} stopped by the budget"
     )
+
+
+def _endpoint_use(summary: RunSummary) -> str:
+    """Requests per endpoint, with failures and circuit openings where there were any."""
+    parts = []
+    for url, counts in summary.endpoints.items():
+        trouble = f", {counts.failures} failed, circuit opened {counts.opened}x"
+        parts.append(f"{url} {counts.requests}" + (trouble if counts.failures else ""))
+    return "; ".join(parts)
 
 
 def _span(limits: set[int] | set[int | None]) -> str:

@@ -11,7 +11,16 @@ import click
 
 import eventx
 from eventx.cli.common import EXIT_FAILED_ARTICLES, EXIT_INTERRUPTED, configuration_errors
-from eventx.cli.options import BUDGET, ENDPOINT, LOCAL, PACING, QUALITY, setting_options
+from eventx.cli.options import (
+    BUDGET,
+    ENDPOINT,
+    LOCAL,
+    PACING,
+    PROMPT,
+    QUALITY,
+    setting_options,
+)
+from eventx.cli.ray_engine import run_on_ray
 
 
 @click.command()
@@ -19,10 +28,11 @@ from eventx.cli.options import BUDGET, ENDPOINT, LOCAL, PACING, QUALITY, setting
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path),
     default=None,
     help="File to write: .jsonl (one result per article, as they arrive), .csv or .parquet "
-    "(a row per event and claim, written when the run ends).  [default: JSONL to stdout]",
+    "(a row per event and claim, written when the run ends); with --engine ray, a directory "
+    "(or URI) of Parquet or JSON-lines files.  [default: JSONL to stdout]",
 )
 @click.option(
     "--format",
@@ -38,7 +48,7 @@ from eventx.cli.options import BUDGET, ENDPOINT, LOCAL, PACING, QUALITY, setting
     default=None,
     help="Run store (SQLite) for resuming.  [default: OUTPUT.eventx.db; in memory for stdout]",
 )
-@setting_options(*ENDPOINT, *LOCAL, *QUALITY, *BUDGET, *PACING, "clean")
+@setting_options(*ENDPOINT, *LOCAL, *PROMPT, *QUALITY, *BUDGET, *PACING, "clean")
 @click.option(
     "--limit",
     type=click.IntRange(1),
@@ -62,6 +72,28 @@ from eventx.cli.options import BUDGET, ENDPOINT, LOCAL, PACING, QUALITY, setting
     default=None,
     help="Record every exchange with the endpoint into cassettes in this directory.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: this process, with a run store; ray: a Ray cluster, resuming from the "
+    "output directory (needs eventx[ray]).",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    help="Ray cluster to run on (host:6379, ray://host:10001, auto).  [default: RAY_ADDRESS, "
+    "else a local Ray for the run]",
+)
+@click.option(
+    "--actors",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Actors extracting in parallel with --engine ray (each one an extractor with "
+    "--concurrency requests in flight).",
+)
 def extract(
     inputs: tuple[Path, ...],
     output: Path | None,
@@ -73,6 +105,9 @@ def extract(
     restart: bool,
     replay: Path | None,
     record: Path | None,
+    engine: str,
+    ray_address: str | None,
+    actors: int,
     **settings: Any,
 ) -> None:
     """Extract events and claims from articles: files, directories, globs, - for stdin.
@@ -80,6 +115,9 @@ def extract(
     Results are written as they arrive, one JSONL line per article, failed articles
     included. Progress is kept in a run store, so running the same command again
     resumes: finished articles are skipped, and no answer is paid for twice.
+
+    With --engine ray the articles are extracted on a Ray cluster into the directory
+    -o names; running the same command again skips what it already holds.
 
     Unset options come from EVENTX_* / OPENAI_* environment variables, except in
     --replay mode, where the model and mode the cassettes were recorded with apply.
@@ -90,11 +128,31 @@ def extract(
 
     if dry_run:
         with configuration_errors():
+            counted = output if engine == "local" else None
             estimate = eventx.estimate(
-                list(inputs), output, store=db, replay=replay, limit=limit, **settings
+                list(inputs), counted, store=db, replay=replay, limit=limit, **settings
             )
         print_estimate(estimate)
         return
+    if engine == "ray":
+        local_only = {"--db": db is not None, "--restart": restart, "--retry-failed": retry_failed}
+        run_on_ray(
+            inputs,
+            output,
+            output_format=output_format,
+            address=ray_address,
+            actors=actors,
+            limit=limit,
+            replay=replay,
+            local_only=local_only | {"--record": record is not None},
+            total=_total(inputs, limit),
+            settings=settings,
+        )
+        return
+    if output is not None and output.is_dir():
+        raise click.BadParameter(
+            f"{output} is a directory (only --engine ray writes one)", param_hint="'-o'"
+        )
     target = output if output is not None else "-"
     try:
         with configuration_errors(), RunProgress(_total(inputs, limit)) as progress:

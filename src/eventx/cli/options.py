@@ -21,10 +21,12 @@ import eventx
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ENDPOINT = ("model", "base_url", "server", "mode")
+ENDPOINT = ("model", "base_url", "base_urls", "server", "mode")
 """Where requests go and how the schema is sent."""
 LOCAL = ("local",)
 """A model run on this machine for the run."""
+PROMPT = ("schema_profile", "examples", "per_type", "passes")
+"""What the model is offered and asked: schema profile, worked examples, passes."""
 QUALITY = ("grounding", "max_reasks", "max_output_tokens")
 """How answers are checked and re-asked."""
 BUDGET = ("max_requests_per_article", "max_tokens_per_article")
@@ -85,7 +87,25 @@ def _plain(annotation: Any) -> Any:
     return annotation
 
 
+class CommaList(click.ParamType[tuple[str, ...]]):
+    """A list setting on the command line: comma-separated values (``a,b,c``)."""
+
+    name = "list"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "A,B,..."
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        return tuple(item.strip() for item in str(value).split(",") if item.strip())
+
+
 def _click_type(kind: Any, info: Any) -> click.ParamType[Any]:
+    if typing.get_origin(kind) in (tuple, list):
+        return CommaList()
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         return click.Choice([member.value for member in kind])
     low = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)

@@ -1,41 +1,36 @@
-"""Extraction: one instructor call per article (per chunk of a long one), two retry
-policies kept apart.
+"""Extraction: instructor calls per article, two retry policies kept apart.
 
 * Transient faults (429, 408, 409, 5xx, timeouts, connection errors) are retried
   around each single HTTP request by tenacity, honouring ``Retry-After``; the
   openai SDK's own retries are switched off so attempts never multiply.
 * Invalid answers (malformed JSON, schema violations, evidence not found in the
-  article) are re-asked by instructor with the validation error, ``max_reasks`` times.
+  article) are re-asked by instructor with the validation error, ``max_reasks`` times;
+  grounded records of an answer that is re-asked are kept (:mod:`eventx.extraction.answers`).
 
 The article is prepared first (cleaned, language settled, split when long: see
-:mod:`eventx.ingest.prepare`); each chunk is one call, grounded against the text the model
-saw with offsets translated to the original, and the chunks' records are merged.
-Usage is counted on every response that comes back, across both policies and all
-chunks. Every request passes one budget check before it is counted and sent
-(:meth:`Extractor._within_budget`): when the article's request or token budget would
-be crossed, nothing is sent and the article fails with :class:`~eventx.errors.BudgetExceededError`,
-which neither tenacity nor instructor retries. This is the only module that imports
-openai or instructor.
+:mod:`eventx.ingest.prepare`); its parts are asked as :mod:`eventx.extraction.asks`
+plans (one request for every record type, or one per type, then recall passes), each
+answer grounded against the text the model saw with offsets translated to the
+original, and the answers' records merged. Usage is counted on every response that
+comes back, across both policies and all asks. Every request passes one budget check
+before it is counted and sent (:meth:`Extractor._within_budget`): when the article's
+request or token budget would be crossed, nothing is sent and the article fails with
+:class:`~eventx.errors.BudgetExceededError`, which neither tenacity nor instructor retries.
+Only the modules of :mod:`eventx.extraction` import openai or instructor.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import json
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, Literal, Self, Unpack
+from typing import Any, Literal, Self, TypeVar, Unpack
 
 import instructor
 import openai
 from instructor.core import InstructorRetryException
-from instructor.processing.response import handle_response_model
-from pydantic import ValidationError, model_validator
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -46,31 +41,24 @@ from tenacity import (
 
 from eventx import errors
 from eventx.errors import first_line
-from eventx.extraction.grounding import (
-    ArticleIndex,
-    Locator,
-    MappedIndex,
-    Ungrounded,
-    drop_ungrounded,
-    flag_ungrounded,
-    ground,
-    reask_message,
-)
+from eventx.extraction.answers import ArticleCall, Ask, active, current_call
+from eventx.extraction.asks import ask_article
+from eventx.extraction.endpoints import is_endpoint_fault, pool_for
+from eventx.extraction.failures import failure_kind, is_transient
+from eventx.extraction.grounding import drop_ungrounded, flag_ungrounded, reask_message
 from eventx.extraction.local import LocalServer, context_size, cpu_threads
-from eventx.extraction.merge import merge_parts, number_ids
 from eventx.extraction.pricing import estimate_cost
-from eventx.extraction.prompt import (
-    INSTRUCTIONS,
-    build_messages,
-    model_facing_schema,
-    prompt_hash,
-)
 from eventx.extraction.ratelimit import RateLimiter
 from eventx.extraction.redact import redact, scrub_error
-from eventx.extraction.replay import is_replay_miss
-from eventx.extraction.retry import BackoffWait, is_transient_status
-from eventx.extraction.tokens import count_message_tokens, count_tokens
-from eventx.ingest.prepare import Part, PreparedArticle, prepare
+from eventx.extraction.requests import (
+    DEFAULT_OUTPUT_ESTIMATE,
+    INSTRUCTOR_MODES,
+    RequestPlan,
+    estimate_request_tokens,
+)
+from eventx.extraction.retry import BackoffWait
+from eventx.ingest.prepare import prepare
+from eventx.ingest.tokens import count_tokens
 from eventx.models import (
     SCHEMA_VERSION,
     Article,
@@ -80,158 +68,26 @@ from eventx.models import (
     ErrorRecord,
     ExtractionResult,
     Usage,
-    clear_read_only,
 )
 from eventx.normalize.records import normalize_extraction
-from eventx.servers import SERVERS, Mode, mode_advice, refused_mode
+from eventx.servers import mode_advice, refused_mode
 from eventx.settings import GroundingPolicy, SettingOverrides, Settings
+
+__all__ = [
+    "DEFAULT_OUTPUT_ESTIMATE",
+    "Extractor",
+    "estimate_request_tokens",
+    "extract",
+    "is_transient",
+]
 
 OnError = Literal["raise", "record"]
 SleepFn = Callable[[float], None]
 AsyncSleepFn = Callable[[float], Awaitable[None]]
+_T = TypeVar("_T")
 
-_INSTRUCTOR_MODES = {
-    Mode.TOOLS: instructor.Mode.TOOLS,
-    Mode.JSON_SCHEMA: instructor.Mode.JSON_SCHEMA,
-    Mode.JSON: instructor.Mode.JSON,
-    Mode.MD_JSON: instructor.Mode.MD_JSON,
-}
 LOCAL_ENDPOINT = "http://127.0.0.1/v1"
 """Where a local model is served (its port is chosen when it starts)."""
-DEFAULT_OUTPUT_ESTIMATE = 2_000
-"""Output tokens counted against the token rate when ``max_output_tokens`` is not set."""
-
-
-@dataclass
-class _Call:
-    """Everything one article's extraction accumulates while instructor works."""
-
-    prepared: PreparedArticle
-    max_attempts: int
-    fuzzy_threshold: float
-    budget: ArticleBudget
-    usage: Usage = field(default_factory=Usage)
-    prepaid_requests: int = 0
-    """Requests sent elsewhere (Batch API answers): counted against the request budget."""
-    answers: int = 0
-    ungrounded: list[Ungrounded] = field(default_factory=list)
-    index: Locator | None = None
-    prefilled: list[Any] = field(default_factory=list)
-    """Answers obtained elsewhere (the Batch API), used before any request is sent."""
-    part_answers: int = 0
-    part_missing: list[Ungrounded] = field(default_factory=list)
-    original: ArticleIndex = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.original = ArticleIndex(self.prepared.article.text, self.fuzzy_threshold)
-
-    @property
-    def article(self) -> Article:
-        return self.prepared.article
-
-    def begin(self, part: Part) -> None:
-        """Ground the next answers against ``part``; reset its answer count."""
-        derived = ArticleIndex(part.chunk.text, self.fuzzy_threshold)
-        self.index = MappedIndex(derived, part.offsets, self.original)
-        self.part_answers, self.part_missing = 0, []
-
-    def finish(self, part: Part, answer: ArticleExtraction) -> ArticleExtraction:
-        """The part's records, ids numbered when there are several parts."""
-        extraction = ArticleExtraction(
-            events=answer.events, claims=answer.claims, dateline=answer.dateline
-        )
-        missing = self.part_missing
-        if part.label is not None:
-            renamed = number_ids(extraction, part.chunk.number)
-            missing = [Ungrounded(renamed.get(m.record_id, m.record_id), m.quote) for m in missing]
-        self.ungrounded.extend(missing)
-        return extraction
-
-    def merge(self, parts: list[ArticleExtraction]) -> ArticleExtraction:
-        """The parts merged into one extraction; ungrounded quotes follow merged records."""
-        merged = merge_parts(parts)
-        self.ungrounded = [
-            Ungrounded(merged.redirect.get(item.record_id, item.record_id), item.quote)
-            for item in self.ungrounded
-        ]
-        return merged.extraction
-
-    def count_response(self, response: Any) -> None:
-        self.answers += 1
-        self.part_answers += 1
-        usage = getattr(response, "usage", None)
-        self.usage.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
-        self.usage.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
-
-    @property
-    def requests_sent(self) -> int:
-        """Requests counted against the budget: sent live, or answered by the Batch API."""
-        return self.usage.requests + self.prepaid_requests
-
-    def budget_overrun(self, tokens: int) -> tuple[str, int, int, str] | None:
-        """(budget, limit, needed, message) when sending a request estimated at ``tokens``
-        would cross the article's budget; None when it may be sent."""
-        sent = self.requests_sent
-        if sent + 1 > self.budget.max_requests:
-            limit = self.budget.max_requests
-            message = (
-                f"request budget spent: {sent} of {limit} requests sent (retries, re-asks "
-                "and chunks included); raise max_requests_per_article to allow more"
-            )
-            return "requests", limit, sent + 1, message
-        used, limit_tokens = self.usage.total_tokens, self.budget.max_tokens
-        if limit_tokens is not None and used + tokens > limit_tokens:
-            message = (
-                f"token budget would be crossed: {used:,} tokens used + {tokens:,} estimated "
-                f"for the next request > {limit_tokens:,}; raise max_tokens_per_article"
-            )
-            return "tokens", limit_tokens, used + tokens, message
-        return None
-
-    @property
-    def final_answer(self) -> bool:
-        """No re-ask can follow: re-asks are used up, or the request budget is."""
-        spent = self.requests_sent >= self.budget.max_requests
-        return self.part_answers >= self.max_attempts or spent
-
-
-_current_call: ContextVar[_Call | None] = ContextVar("eventx_current_call", default=None)
-
-
-class ModelAnswer(ArticleExtraction):
-    """An :class:`ArticleExtraction` as the model sends it; grounded while validated.
-
-    Its schema is the model-facing one (no read-only fields). Quotes that cannot be
-    located raise a validation error, which instructor turns into a re-ask, except
-    on the last allowed answer, where the grounding policy decides.
-    """
-
-    @classmethod
-    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return model_facing_schema(ArticleExtraction)
-
-    @model_validator(mode="after")
-    def _ground_quotes(self) -> Self:
-        clear_read_only(self)
-        call = _current_call.get()
-        if call is None or call.index is None:
-            return self
-        missing = ground(self, call.index)
-        if missing and not call.final_answer:
-            raise ValueError(reask_message(missing))
-        call.part_missing = missing
-        return self
-
-
-def is_transient(exception: BaseException) -> bool:
-    """True for a fault worth retrying: a connection error, a timeout, 408/409/429/5xx."""
-    if is_replay_miss(exception):
-        return False
-    if isinstance(exception, openai.APIConnectionError):  # includes timeouts
-        return True
-    if isinstance(exception, openai.APIStatusError):
-        return is_transient_status(exception.status_code)
-    return False
 
 
 class Extractor:
@@ -243,14 +99,16 @@ class Extractor:
             ``base_url`` and ``api_key`` are then ignored.
         sleep / async_sleep: how to wait between transient retries and for the rate
             limiter (for simulations and tests); ``time.sleep`` / ``asyncio.sleep`` by default.
-        limiter: a :class:`~eventx.extraction.ratelimit.RateLimiter` to share; by default one is
-            built from the ``rpm`` / ``tpm`` settings and shared by this extractor's calls.
-        **settings: any :class:`~eventx.settings.Settings` field (``model``, ``base_url``,
-            ``api_key``, ``mode``, ``max_reasks``, ``grounding`` …); unset ones come
-            from ``EVENTX_*`` / ``OPENAI_*`` environment variables.
+        limiter: a :class:`~eventx.extraction.ratelimit.RateLimiter` to share; by default one
+            is built from the ``rpm`` / ``tpm`` settings and shared by this extractor's calls.
+        **settings: any :class:`~eventx.Settings` field (``model``, ``base_url``,
+            ``local``, ``mode``, ``max_reasks``, ``examples`` …); unset ones come from
+            ``EVENTX_*`` / ``OPENAI_*`` environment variables.
 
     Raises:
-        ConfigurationError: when no client is given and no endpoint is configured.
+        ConfigurationError: when no client is given and no endpoint is configured, or the
+            settings are invalid (an examples file that does not check out, a mode the
+            server does not take).
     """
 
     def __init__(
@@ -265,12 +123,16 @@ class Extractor:
         self.settings = Settings.resolve(**settings)
         if client is None:
             self.settings.require_endpoint()
+        self.plan = RequestPlan.of(self.settings)
+        self.prompt_hash = self.plan.prompt_hash
         self._client = client
         self._sync_client: openai.OpenAI | None = None
         self._async_client: openai.AsyncOpenAI | None = None
+        self.endpoints = pool_for(self.settings.base_urls) if client is None else None
+        """The endpoint pool when ``base_urls`` names a fleet (requests, failures, circuits)."""
+        self._pooled: dict[tuple[str, bool], Any] = {}
         self._sleep = sleep or time.sleep
         self._async_sleep = async_sleep or asyncio.sleep
-        self.prompt_hash = prompt_hash(ArticleExtraction)
         self.limiter = limiter or _limiter_for(self.settings)
         self.in_flight: asyncio.Semaphore | None = None
         """Bounds concurrent async requests when set (the batch runner sets it), so other
@@ -285,9 +147,24 @@ class Extractor:
         if self._client is None and self._sync_client is not None:
             self._sync_client.close()
         self._sync_client = None
+        for (_, is_async), pooled in list(self._pooled.items()):
+            if not is_async:
+                pooled.close()
+        self._pooled = {key: pooled for key, pooled in self._pooled.items() if key[1]}
         if self._local is not None:
             self._local.stop()
             self._local = None
+
+    async def aclose(self) -> None:
+        """Close the async HTTP client eventx built, and the sync one."""
+        if self._client is None and self._async_client is not None:
+            await self._async_client.close()
+        self._async_client = None
+        for (_, is_async), pooled in list(self._pooled.items()):
+            if is_async:
+                await pooled.close()
+        self._pooled = {key: pooled for key, pooled in self._pooled.items() if not key[1]}
+        self.close()
 
     def start(self) -> None:
         """Start the local model server now rather than at the first request (a no-op for
@@ -300,13 +177,6 @@ class Extractor:
         if self.settings.local is not None:
             return self._local.base_url if self._local is not None else LOCAL_ENDPOINT
         return self.settings.base_url
-
-    async def aclose(self) -> None:
-        """Close the async HTTP client eventx built, and the sync one."""
-        if self._client is None and self._async_client is not None:
-            await self._async_client.close()
-        self._async_client = None
-        self.close()
 
     def __enter__(self) -> Self:
         return self
@@ -329,12 +199,13 @@ class Extractor:
         """
         call = self._new_call(_as_article(article))
         create = instructor.patch(create=self._sync_create, mode=self._instructor_mode)
-        with _active(call):
-            try:
-                parts = [self._ask(call, create, part) for part in call.prepared.parts]
-            except Exception as exc:
-                return self._failed(call, exc, on_error)
-        return self._succeeded(call, call.merge(parts), on_error)
+
+        async def ask(request: Ask, listing: str | None) -> list[ArticleExtraction]:
+            call.begin(request)
+            answer = create(**self.plan.instructor_request(call.prepared, request, listing))
+            return call.finish(answer)
+
+        return _run_now(self._extract(call, ask, on_error))
 
     async def aextract(
         self,
@@ -351,16 +222,16 @@ class Extractor:
         """
         call = self._new_call(_as_article(article))
         create = instructor.patch(create=self._async_create, mode=self._instructor_mode)
-        with _active(call):
-            try:
-                answers = _completions(answer_bodies, len(call.prepared.parts))
-                parts = [
-                    await self._aask(call, create, part, answers[number])
-                    for number, part in enumerate(call.prepared.parts)
-                ]
-            except Exception as exc:
-                return self._failed(call, exc, on_error)
-        return self._succeeded(call, call.merge(parts), on_error)
+        prefilled = list(answer_bodies or [])
+
+        async def ask(request: Ask, listing: str | None) -> list[ArticleExtraction]:
+            call.begin(request)
+            if prefilled:
+                call.prefilled = [_completion(prefilled.pop(0))]
+            request_body = self.plan.instructor_request(call.prepared, request, listing)
+            return call.finish(await create(**request_body))
+
+        return await self._extract(call, ask, on_error)
 
     @property
     def fingerprint(self) -> dict[str, str]:
@@ -395,48 +266,57 @@ class Extractor:
         )
 
     def request_bodies(self, article: Article | str) -> list[dict[str, Any]]:
-        """The JSON bodies eventx sends to ``/chat/completions`` for ``article``.
+        """The JSON bodies eventx sends to ``/chat/completions`` for ``article``'s first asks.
 
-        One per part: a long article is split into chunks, one request each. Used
-        to build Batch API request files: the same model, messages and schema as
-        live requests, so batch answers are read exactly like live ones.
+        One per ask: a long article is split into chunks, and each chunk is asked once, or
+        once per record type. Used to build Batch API request files and to count a dry
+        run: the same model, messages and schema as live requests, so batch answers are
+        read exactly like live ones.
         """
-        return request_bodies(_as_article(article), self.settings)
+        prepared = prepare(_as_article(article), self.settings)
+        return [
+            self.plan.body(prepared, Ask(part, task))
+            for part in prepared.parts
+            for task in self.plan.tasks
+        ]
 
-    # -- requests -----------------------------------------------------------------
+    # -- asking -------------------------------------------------------------------
+
+    async def _extract(
+        self,
+        call: ArticleCall,
+        ask: Callable[[Ask, str | None], Awaitable[list[ArticleExtraction]]],
+        on_error: OnError,
+    ) -> ExtractionResult:
+        passes = self.settings.passes
+        with active(call):
+            try:
+                kept = await ask_article(
+                    call, self.plan.tasks, passes, ask, lambda exc: self._classify(call, exc)
+                )
+            except Exception as exc:
+                return self._failed(call, exc, on_error)
+        return self._succeeded(call, call.merge(kept), on_error)
 
     @property
     def _instructor_mode(self) -> instructor.Mode:
-        return _INSTRUCTOR_MODES[self.settings.mode]
+        return INSTRUCTOR_MODES[self.settings.mode]
 
-    def _new_call(self, article: Article) -> _Call:
+    def _new_call(self, article: Article) -> ArticleCall:
         prepared = prepare(article, self.settings)
         budget = ArticleBudget(
             max_requests=self.settings.request_budget(len(prepared.parts)),
             max_tokens=self.settings.max_tokens_per_article,
         )
-        return _Call(
+        return ArticleCall(
             prepared=prepared,
             max_attempts=self.settings.max_attempts,
             fuzzy_threshold=self.settings.fuzzy_threshold,
             budget=budget,
         )
 
-    def _ask(self, call: _Call, create: Any, part: Part) -> ArticleExtraction:
-        call.begin(part)
-        answer = create(**_instructor_request(call.prepared, part, self.settings))
-        return call.finish(part, answer)
-
-    async def _aask(
-        self, call: _Call, create: Any, part: Part, prefilled: Any = None
-    ) -> ArticleExtraction:
-        call.begin(part)
-        call.prefilled = [prefilled] if prefilled is not None else []
-        answer = await create(**_instructor_request(call.prepared, part, self.settings))
-        return call.finish(part, answer)
-
     def _sync_create(self, **kwargs: Any) -> Any:
-        call = _require_call()
+        call = current_call()
         if call.prefilled:
             response = call.prefilled.pop(0)
             call.prepaid_requests += 1
@@ -450,7 +330,7 @@ class Extractor:
         return response
 
     async def _async_create(self, **kwargs: Any) -> Any:
-        call = _require_call()
+        call = current_call()
         if call.prefilled:
             response = call.prefilled.pop(0)
             call.prepaid_requests += 1
@@ -463,7 +343,7 @@ class Extractor:
         self._check_completion(call, response)
         return response
 
-    def _check_completion(self, call: _Call, response: Any) -> None:
+    def _check_completion(self, call: ArticleCall, response: Any) -> None:
         """Fail at once on an answer that is a refusal or was cut off at the output limit.
 
         Read from the completion itself (``message.refusal``, ``finish_reason``), before
@@ -484,7 +364,7 @@ class Extractor:
                 **self._error_context(call),
             )
 
-    def _within_budget(self, call: _Call, body: dict[str, Any]) -> int:
+    def _within_budget(self, call: ArticleCall, body: dict[str, Any]) -> int:
         """The request's token estimate, once the article's budget allows sending it.
 
         The one budget check every request passes (transient retries, re-asks, chunks,
@@ -502,39 +382,31 @@ class Extractor:
             )
         return tokens
 
-    def _adapted(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The request as this server takes it: in ``json`` mode, a server whose
-        ``json_object`` takes a schema gets it there, and constrains the answer to it."""
-        profile = SERVERS.get(self.settings.server_kind) if self.settings.server_kind else None
-        if self.settings.mode is not Mode.JSON or profile is None or not profile.json_object_schema:
-            return body
-        schema = model_facing_schema(ArticleExtraction)
-        return {**body, "response_format": {"type": "json_object", "schema": schema}}
-
-    def _send(self, call: _Call, kwargs: dict[str, Any]) -> Any:
-        kwargs = self._adapted(kwargs)
+    def _send(self, call: ArticleCall, kwargs: dict[str, Any]) -> Any:
+        kwargs = self.plan.adapt(kwargs)
         tokens = self._within_budget(call, kwargs)
         if (delay := self.limiter.reserve(tokens)) > 0:
             self._sleep(delay)
         while (delay := self.limiter.admit(tokens)) > 0:
             self._sleep(delay)
         call.usage.requests += 1
-        with self._observed():
-            raw = self._openai().chat.completions.with_raw_response.create(**kwargs)
+        with self._observed(), self._endpoint() as base_url:
+            raw = self._openai(base_url).chat.completions.with_raw_response.create(**kwargs)
         self.limiter.observe(raw.status_code, raw.headers)
         return raw.parse()
 
-    async def _send_async(self, call: _Call, kwargs: dict[str, Any]) -> Any:
-        kwargs = self._adapted(kwargs)
+    async def _send_async(self, call: ArticleCall, kwargs: dict[str, Any]) -> Any:
+        kwargs = self.plan.adapt(kwargs)
         tokens = self._within_budget(call, kwargs)
-        if (delay := self.limiter.reserve(tokens)) > 0:
+        if (delay := await self.limiter.areserve(tokens)) > 0:
             await self._async_sleep(delay)
         async with self.in_flight or contextlib.nullcontext():
-            while (delay := self.limiter.admit(tokens)) > 0:
+            while (delay := await self.limiter.aadmit(tokens)) > 0:
                 await self._async_sleep(delay)
             call.usage.requests += 1
-            with self._observed():
-                raw = await self._async_openai().chat.completions.with_raw_response.create(**kwargs)
+            with self._observed(), self._endpoint() as base_url:
+                client = self._async_openai(base_url)
+                raw = await client.chat.completions.with_raw_response.create(**kwargs)
         self.limiter.observe(raw.status_code, raw.headers)
         return raw.parse()
 
@@ -564,7 +436,7 @@ class Extractor:
     def _secrets(self) -> tuple[str | None, ...]:
         return self.settings.api_key, getattr(self._client, "api_key", None)
 
-    def _transient_policy(self, call: _Call) -> dict[str, Any]:
+    def _transient_policy(self, call: ArticleCall) -> dict[str, Any]:
         backoff = BackoffWait(max_wait=self.settings.max_retry_wait)
 
         def wait(state: RetryCallState) -> float:
@@ -578,7 +450,20 @@ class Extractor:
             "reraise": True,
         }
 
-    def _openai(self) -> openai.OpenAI:
+    @contextmanager
+    def _endpoint(self) -> Iterator[str | None]:
+        """Where one request goes: the least busy endpoint of the pool whose circuit is
+        closed, held while the request is out (None: the one configured endpoint)."""
+        if self.endpoints is None:
+            yield None
+            return
+        with self.endpoints.lease(is_endpoint_fault) as endpoint:
+            yield endpoint.url
+
+    def _openai(self, base_url: str | None = None) -> openai.OpenAI:
+        if base_url is not None:
+            pooled: openai.OpenAI = self._pooled_client(base_url, is_async=False)
+            return pooled
         if self._sync_client is None:
             if isinstance(self._client, openai.OpenAI):
                 self._sync_client = self._client.with_options(max_retries=0)
@@ -588,7 +473,10 @@ class Extractor:
                 self._sync_client = openai.OpenAI(**self._client_options())
         return self._sync_client
 
-    def _async_openai(self) -> openai.AsyncOpenAI:
+    def _async_openai(self, base_url: str | None = None) -> openai.AsyncOpenAI:
+        if base_url is not None:
+            pooled: openai.AsyncOpenAI = self._pooled_client(base_url, is_async=True)
+            return pooled
         if self._async_client is None:
             if isinstance(self._client, openai.AsyncOpenAI):
                 self._async_client = self._client.with_options(max_retries=0)
@@ -597,6 +485,14 @@ class Extractor:
             else:
                 self._async_client = openai.AsyncOpenAI(**self._client_options())
         return self._async_client
+
+    def _pooled_client(self, base_url: str, *, is_async: bool) -> Any:
+        """The client of one endpoint of the pool, built on first use."""
+        key = (base_url, is_async)
+        if key not in self._pooled:
+            kind = openai.AsyncOpenAI if is_async else openai.OpenAI
+            self._pooled[key] = kind(**{**self._client_options(), "base_url": base_url})
+        return self._pooled[key]
 
     def _client_options(self) -> dict[str, Any]:
         return {
@@ -613,13 +509,11 @@ class Extractor:
             return None
         if self._local is None:
             output = settings.max_output_tokens or DEFAULT_OUTPUT_ESTIMATE
-            prompt = count_tokens(INSTRUCTIONS) + _schema_tokens(
-                json.dumps(model_facing_schema(ArticleExtraction))
-            )
+            prompt = count_tokens(self.plan.parts.system()) + settings.max_chunk_tokens
             server = LocalServer(
                 settings.local,
                 context=settings.local_context
-                or context_size(prompt + settings.max_chunk_tokens, output, settings.max_attempts),
+                or context_size(prompt, output, settings.max_attempts),
                 threads=settings.local_threads or cpu_threads(),
                 alias=settings.model,
             )
@@ -630,7 +524,7 @@ class Extractor:
     # -- results ------------------------------------------------------------------
 
     def _succeeded(
-        self, call: _Call, extraction: ArticleExtraction, on_error: OnError
+        self, call: ArticleCall, extraction: ArticleExtraction, on_error: OnError
     ) -> ExtractionResult:
         policy = self.settings.grounding
         if call.ungrounded and policy is GroundingPolicy.FAIL:
@@ -638,7 +532,7 @@ class Extractor:
                 reask_message(call.ungrounded), **self._error_context(call)
             )
             return self._failed(call, error, on_error)
-        warnings = (
+        warnings = call.warnings + (
             flag_ungrounded(call.ungrounded)
             if policy is GroundingPolicy.KEEP
             else drop_ungrounded(extraction)
@@ -647,7 +541,7 @@ class Extractor:
         warnings += normalize_extraction(extraction, call.article, language=language)
         return self._result(call, extraction=extraction, warnings=warnings)
 
-    def _failed(self, call: _Call, exc: Exception, on_error: OnError) -> ExtractionResult:
+    def _failed(self, call: ArticleCall, exc: Exception, on_error: OnError) -> ExtractionResult:
         error = exc if isinstance(exc, errors.ExtractionError) else self._classify(call, exc)
         if on_error == "raise":
             if error is exc or error is exc.__cause__:
@@ -655,24 +549,26 @@ class Extractor:
             raise error from exc
         return self._result(call, error=error.to_record())
 
-    def _classify(self, call: _Call, exc: Exception) -> errors.ExtractionError:
+    def _classify(self, call: ArticleCall, exc: Exception) -> errors.ExtractionError:
+        """The eventx error for what ended an ask; an eventx error that is not about the
+        answer (a misconfigured client, a refused mode) is raised as it is."""
         cause = (exc.__cause__ if isinstance(exc, InstructorRetryException) else exc) or exc
         if isinstance(cause, errors.ExtractionError):  # the budget stopped the call
             return cause
         # An eventx error raised mid-call (e.g. a misconfigured client) is not the model's fault.
         if isinstance(cause, errors.EventxError):
             raise cause
-        kind, message = _failure_kind(cause)
+        kind, message = failure_kind(cause)
         return kind(redact(message, self._secrets()), **self._error_context(call))
 
-    def _error_context(self, call: _Call) -> dict[str, Any]:
+    def _error_context(self, call: ArticleCall) -> dict[str, Any]:
         self._price(call.usage)
         return {"article_id": call.article.id, "attempts": call.answers, "usage": call.usage}
 
     def _price(self, usage: Usage) -> None:
         usage.cost_usd = estimate_cost(self.settings.model, usage, self.endpoint)
 
-    def _result(self, call: _Call, **fields: Any) -> ExtractionResult:
+    def _result(self, call: ArticleCall, **fields: Any) -> ExtractionResult:
         article, prepared = call.article, call.prepared
         self._price(call.usage)
         return ExtractionResult(
@@ -696,66 +592,19 @@ class Extractor:
         )
 
 
-def _instructor_request(
-    prepared: PreparedArticle, part: Part, settings: Settings
-) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "response_model": ModelAnswer,
-        "max_retries": settings.max_reasks,
-        "strict": False,
-        "model": settings.model,
-        "messages": build_messages(prepared.for_model(part), part.label),
-    }
-    if settings.max_output_tokens is not None:
-        request["max_tokens"] = settings.max_output_tokens
-    if settings.temperature is not None:
-        request["temperature"] = settings.temperature
-    return request
+def _completion(body: dict[str, Any]) -> Any:
+    """An answer obtained elsewhere (the Batch API) as a chat completion."""
+    return openai.types.chat.ChatCompletion.model_validate(body)
 
 
-def request_bodies(article: Article, settings: Settings) -> list[dict[str, Any]]:
-    """The JSON bodies of the chat-completions requests for ``article`` under ``settings``.
-
-    One per part (a long article is split into chunks); cleaning and language
-    detection apply as in a live extraction.
-    """
-    prepared = prepare(article, settings)
-    return [_request_body(prepared, part, settings) for part in prepared.parts]
-
-
-def _request_body(prepared: PreparedArticle, part: Part, settings: Settings) -> dict[str, Any]:
-    """The body instructor sends for ``part``: the request with the schema put where the
-    mode puts it (tools, ``response_format`` or the system message)."""
-    request = _instructor_request(prepared, part, settings)
-    response_model = request.pop("response_model")
-    for instructor_only in ("max_retries", "strict"):
-        request.pop(instructor_only)
-    _, body = handle_response_model(response_model, _INSTRUCTOR_MODES[settings.mode], **request)
-    return body
-
-
-def estimate_request_tokens(body: dict[str, Any]) -> int:
-    """Tokens a request counts against a token rate limit: messages, schema, and output.
-
-    The output part is the request's ``max_tokens``, or :data:`DEFAULT_OUTPUT_ESTIMATE`.
-    """
-    schema = json.dumps([body.get("tools"), body.get("response_format")], ensure_ascii=False)
-    output = body.get("max_tokens") or DEFAULT_OUTPUT_ESTIMATE
-    return count_message_tokens(body["messages"]) + _schema_tokens(schema) + output
-
-
-@functools.lru_cache(maxsize=16)
-def _schema_tokens(schema_json: str) -> int:
-    return count_tokens(schema_json)
-
-
-def _completions(bodies: list[dict[str, Any]] | None, parts: int) -> list[Any]:
-    """Answers obtained elsewhere, one per part, as chat completions (None: ask live)."""
-    if bodies is None:
-        return [None] * parts
-    if len(bodies) != parts:
-        raise ValueError(f"{len(bodies)} answers for an article sent in {parts} parts")
-    return [openai.types.chat.ChatCompletion.model_validate(body) for body in bodies]
+def _run_now(work: Coroutine[Any, Any, _T]) -> _T:
+    """Run a coroutine that never waits (the sync extraction path) to its end."""
+    try:
+        work.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    work.close()
+    raise RuntimeError("the sync extraction path waited on an event loop")
 
 
 def _limiter_for(settings: Settings) -> RateLimiter:
@@ -763,63 +612,10 @@ def _limiter_for(settings: Settings) -> RateLimiter:
     return RateLimiter(rpm, tpm, explicit=explicit)
 
 
-def _failure_kind(cause: BaseException) -> tuple[type[errors.ExtractionError], str]:
-    """Map the exception that ended the attempts to an eventx error class and message."""
-    if is_replay_miss(cause):
-        return errors.ReplayError, (
-            "no recorded response matches this request; the prompt, model or article "
-            "changed since the cassette was recorded (re-record it with --record)"
-        )
-    if isinstance(cause, openai.APIStatusError | openai.APIConnectionError):
-        kind = errors.TransientFaultError if is_transient(cause) else errors.ApiError
-        return kind, _describe_api_error(cause)
-    if isinstance(cause, ValidationError):
-        return errors.InvalidOutputError, f"the answer stayed invalid: {validation_summary(cause)}"
-    if isinstance(cause, json.JSONDecodeError):
-        return errors.InvalidOutputError, f"the answer stayed invalid: {first_line(cause)}"
-    return errors.InvalidOutputError, f"{type(cause).__name__}: {first_line(cause)}"
-
-
-def validation_summary(error: ValidationError, limit: int = 3) -> str:
-    """The first ``limit`` errors of a validation error, each with its path: what a user
-    needs to see which field of the answer was wrong."""
-    details = error.errors()
-    shown = [
-        f"{'.'.join(map(str, item['loc'])) or 'answer'}: {first_line(ValueError(item['msg']))}"
-        for item in details[:limit]
-    ]
-    more = f" (and {len(details) - limit} more)" if len(details) > limit else ""
-    return f"{len(details)} error(s): " + "; ".join(shown) + more
-
-
-def _describe_api_error(error: openai.APIError) -> str:
-    if isinstance(error, openai.APIStatusError):
-        return f"HTTP {error.status_code} from the model endpoint: {first_line(error)}"
-    if isinstance(error, openai.APITimeoutError):
-        return "the request to the model endpoint timed out"
-    return f"could not reach the model endpoint ({first_line(error)})"
-
-
 def _as_article(article: Article | str) -> Article:
     if isinstance(article, Article):
         return article
     return Article(id="article", text=article)
-
-
-def _require_call() -> _Call:
-    call = _current_call.get()
-    if call is None:  # pragma: no cover - only reachable by misuse of private functions
-        raise RuntimeError("no extraction in progress")
-    return call
-
-
-@contextmanager
-def _active(call: _Call) -> Iterator[None]:
-    token = _current_call.set(call)
-    try:
-        yield
-    finally:
-        _current_call.reset(token)
 
 
 def extract(text: str | Article, **settings: Unpack[SettingOverrides]) -> ExtractionResult:

@@ -1,8 +1,24 @@
-"""The prompt: instructions, the schema the model sees, and the messages for one article.
+"""The prompt: instructions, the schema the model sees, worked examples, and the messages.
 
-The article text is placed in the user message unaltered, as one contiguous block,
-and no templating is ever applied to the messages, so an article containing
-``{{``, ``{%`` or any other syntax reaches the model byte for byte.
+Every request is laid out fixed parts first and the article last, so a server's prefix
+cache (llama.cpp's, OpenAI's) reuses the instructions, schema and examples from one
+request to the next:
+
+* system: the instructions; in ``json`` and ``md_json`` modes the schema, rendered as a
+  compact, readable outline (:func:`schema_outline`); the worked examples, if any;
+* user: the publication date, title and language when known, the article text, and
+  last, when the request asks for one record type only or for what an earlier answer
+  missed, that task.
+
+The article text is placed in the user message unaltered, as one contiguous block, and
+no templating is ever applied to the messages, so an article containing ``{{``, ``{%``
+or any other syntax reaches the model byte for byte.
+
+Two schema profiles: ``full`` offers the model every field of the contract; ``compact``
+leaves out the optional fields a small model rarely fills well (location, topics,
+outcomes, stance, …) and the record ids (eventx numbers the records), which saves
+prompt and answer tokens. Either way records start with their ``type`` and ``evidence``:
+the model quotes first, then describes what it quoted.
 """
 
 from __future__ import annotations
@@ -10,11 +26,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
 from eventx.models import Article
+from eventx.settings import SchemaProfile
 
 INSTRUCTIONS = """\
 You extract political events and attributed claims from one news article.
@@ -44,31 +64,83 @@ event it protests with trigger.
 such event or claim, return empty lists.
 """
 
-PROMPT_FORMAT_VERSION = "2"
-"""Bumped when the layout of the user message changes."""
+PROMPT_FORMAT_VERSION = "3"
+"""Bumped when the layout of the messages changes."""
+
+FIRST_FIELDS = ("type", "evidence")
+"""Every record starts with these: what it is, then the words it rests on."""
+
+COMPACT_LEAVES_OUT = frozenset(
+    {
+        "id",
+        "confidence",
+        "location",
+        "format",
+        "forum",
+        "host",
+        "topics",
+        "outcomes",
+        "summoned_official",
+        "trigger",
+        "reported_via",
+        "quote",
+        "about",
+        "stance",
+        "title",
+        "organization",
+        "approximate",
+        "unit",
+        "value",
+        "currency",
+    }
+)
+"""Optional fields (and the ids) the compact profile does not offer the model."""
+
+TASKS = {
+    "meeting": "Extract only meetings (events of type meeting); no other records.",
+    "aid_delivery": "Extract only aid deliveries (events of type aid_delivery); no other records.",
+    "diplomatic_protest": (
+        "Extract only diplomatic protests (events of type diplomatic_protest); no other records."
+    ),
+    "claim": "Extract only claims; no events.",
+}
+"""What a request for one record type asks, after the article."""
 
 
-def _strip_for_model(node: Any) -> Any:
-    """Drop read-only properties, titles and defaults from a JSON Schema node, recursively."""
+# -- the schema the model sees ------------------------------------------------------------
+
+
+def _strip_for_model(node: Any, drop: frozenset[str]) -> Any:
+    """Drop read-only (and ``drop``) properties, titles and defaults, recursively."""
     if isinstance(node, list):
-        return [_strip_for_model(item) for item in node]
+        return [_strip_for_model(item, drop) for item in node]
     if not isinstance(node, dict):
         return node
     stripped: dict[str, Any] = {}
-    read_only: set[str] = set()
+    removed: set[str] = set()
     for key, value in node.items():
         if key == "properties":
-            read_only = {name for name, prop in value.items() if prop.get("readOnly")}
-            stripped[key] = {
-                name: _strip_for_model(prop)
-                for name, prop in value.items()
-                if name not in read_only
-            }
+            removed = {n for n, prop in value.items() if prop.get("readOnly") or n in drop}
+            kept = {n: _strip_for_model(p, drop) for n, p in value.items() if n not in removed}
+            stripped[key] = _first_fields_first(kept)
         elif key not in ("title", "default") or not _is_keyword(key, value):
-            stripped[key] = _strip_for_model(value)
+            stripped[key] = _strip_for_model(value, drop)
     if "required" in stripped:
-        stripped["required"] = [name for name in stripped["required"] if name not in read_only]
+        stripped["required"] = _required(stripped, removed)
     return _compact_nullable(stripped)
+
+
+def _first_fields_first(properties: dict[str, Any]) -> dict[str, Any]:
+    first = {name: properties[name] for name in FIRST_FIELDS if name in properties}
+    return {**first, **{n: p for n, p in properties.items() if n not in first}}
+
+
+def _required(node: dict[str, Any], removed: set[str]) -> list[str]:
+    """Required properties in property order; a record's ``type`` is always required."""
+    wanted = {name for name in node["required"] if name not in removed}
+    if "const" in node.get("properties", {}).get("type", {}):
+        wanted.add("type")
+    return [name for name in node.get("properties", {}) if name in wanted]
 
 
 def _is_keyword(key: str, value: Any) -> bool:
@@ -102,25 +174,162 @@ def _drop_unused_definitions(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def model_facing_schema(model: type[BaseModel]) -> dict[str, Any]:
+def _only_events_of(schema: dict[str, Any], task: str) -> dict[str, Any]:
+    """The schema narrowed to one record type: ``claim``, or one event type."""
+    properties = dict(schema["properties"])
+    if task == "claim":
+        properties.pop("events", None)
+    else:
+        properties.pop("claims", None)
+        events = properties["events"]
+        options = events["items"].get("oneOf") or events["items"].get("anyOf") or []
+        chosen = [
+            o for o in options if o.get("$ref", "").split("/")[-1] in _names_for(schema, task)
+        ]
+        items = chosen[0] if len(chosen) == 1 else events["items"]
+        properties["events"] = {**events, "items": items}
+    properties.pop("dateline", None)
+    narrowed = {**schema, "properties": properties}
+    narrowed["required"] = [name for name in schema.get("required", []) if name in properties]
+    return _drop_unused_definitions(narrowed)
+
+
+def _names_for(schema: dict[str, Any], task: str) -> set[str]:
+    """The definitions whose ``type`` constant is ``task``."""
+    return {
+        name
+        for name, definition in schema.get("$defs", {}).items()
+        if definition.get("properties", {}).get("type", {}).get("const") == task
+    }
+
+
+def model_facing_schema(
+    model: type[BaseModel], profile: SchemaProfile = "full", task: str | None = None
+) -> dict[str, Any]:
     """The JSON Schema of ``model`` as the LLM sees it: no read-only fields, titles or
-    defaults, nullable types written compactly, unused definitions dropped."""
-    schema: dict[str, Any] = json.loads(_model_facing_schema_json(model))
+    defaults, records starting with ``type`` and ``evidence``, nullable types written
+    compactly, unused definitions dropped; the ``compact`` profile also leaves out
+    :data:`COMPACT_LEAVES_OUT`, and a ``task`` narrows it to one record type."""
+    schema: dict[str, Any] = json.loads(_model_facing_schema_json(model, profile, task))
     return schema
 
 
 @functools.cache
-def _model_facing_schema_json(model: type[BaseModel]) -> str:
-    """Built once per model: generating a JSON Schema takes tens of milliseconds."""
-    schema = _drop_unused_definitions(_strip_for_model(model.model_json_schema()))
+def _model_facing_schema_json(
+    model: type[BaseModel], profile: SchemaProfile, task: str | None
+) -> str:
+    """Built once per model, profile and task: generating a JSON Schema takes tens of ms."""
+    drop = COMPACT_LEAVES_OUT if profile == "compact" else frozenset()
+    schema = _drop_unused_definitions(_strip_for_model(model.model_json_schema(), drop))
+    if task is not None:
+        schema = _only_events_of(schema, task)
     schema["title"] = model.__name__
     return json.dumps(schema, ensure_ascii=False)
 
 
-def build_messages(article: Article, part: tuple[int, int] | None = None) -> list[dict[str, str]]:
+# -- the schema as the prompt shows it ------------------------------------------------------
+
+
+def schema_outline(schema: dict[str, Any]) -> str:
+    """``schema`` as a compact outline: one line per field with its type and the first
+    sentence of its description; ``?`` marks a field that may be left out or null."""
+    definitions = schema.get("$defs", {})
+    parts = [f"{schema.get('title', 'Answer')} = {_outline_object(schema, definitions)}"]
+    for name, definition in definitions.items():
+        if "properties" in definition:
+            about = _first_sentence(definition.get("description", ""), 120)
+            parts.append((f"// {about}\n" if about else "") + f"{name} = ")
+            parts[-1] += _outline_object(definition, definitions)
+    return "\n".join(parts)
+
+
+def _outline_object(node: dict[str, Any], definitions: dict[str, Any]) -> str:
+    required = set(node.get("required", []))
+    lines = []
+    for name, prop in node.get("properties", {}).items():
+        mark = "" if name in required else "?"
+        about = _first_sentence(prop.get("description", ""))
+        comment = f"  // {about}" if about else ""
+        lines.append(f'  "{name}"{mark}: {_outline_type(prop, definitions)}{comment}')
+    return "{\n" + "\n".join(lines) + "\n}"
+
+
+def _outline_type(node: dict[str, Any], definitions: dict[str, Any]) -> str:
+    if "$ref" in node:
+        name = str(node["$ref"]).split("/")[-1]
+        target = definitions.get(name, {})
+        return _literals(target["enum"]) if "enum" in target else name
+    if "const" in node:
+        return json.dumps(node["const"], ensure_ascii=False)
+    if "enum" in node:
+        return _literals(node["enum"])
+    for key in ("oneOf", "anyOf"):
+        if key in node:
+            return " | ".join(_outline_type(option, definitions) for option in node[key])
+    kind = node.get("type")
+    if isinstance(kind, list):
+        plain = {**node, "type": next(k for k in kind if k != "null")}
+        return _outline_type(plain, definitions) + (" | null" if "null" in kind else "")
+    if kind == "array":
+        return "[" + _outline_type(node.get("items", {}), definitions) + ", ...]"
+    if kind == "string":
+        return "ISO3" if node.get("pattern") == "^[A-Z]{3}$" else "string"
+    return {"number": "number", "integer": "number", "boolean": "true | false"}.get(
+        str(kind), "object"
+    )
+
+
+def _literals(values: Sequence[Any]) -> str:
+    return " | ".join(json.dumps(value, ensure_ascii=False) for value in values)
+
+
+_SENTENCE_END = re.compile(r"(?<![ .]e\.g)(?<!i\.e)[.;](?=\s|$)")
+
+
+def _first_sentence(text: str, limit: int = 100) -> str:
+    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip()
+    return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + " ..."
+
+
+# -- messages -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PromptParts:
+    """The fixed parts of every request of one extractor: instructions, the schema shown
+    in the prompt (None when the mode sends it as a tool or ``response_format``), and the
+    worked examples as text."""
+
+    instructions: str = INSTRUCTIONS
+    schema: str | None = None
+    examples: str = ""
+
+    def system(self) -> str:
+        """The system message."""
+        parts = [self.instructions.rstrip()]
+        if self.schema is not None:
+            parts.append("Answer with one JSON object of this shape:\n" + self.schema)
+        if self.examples:
+            parts.append(self.examples.rstrip())
+        return "\n\n".join(parts) + "\n"
+
+    def digest(self) -> str:
+        """A short hash of everything fixed in the prompt."""
+        text = json.dumps([self.system(), PROMPT_FORMAT_VERSION], ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def build_messages(
+    article: Article,
+    part: tuple[int, int] | None = None,
+    *,
+    parts: PromptParts | None = None,
+    task: str | None = None,
+) -> list[dict[str, str]]:
     """The chat messages for one article; the article text is included verbatim.
 
-    ``part`` is ``(number, count)`` when the text is one chunk of a longer article.
+    ``part`` is ``(number, count)`` when the text is one chunk of a longer article;
+    ``task`` is a request for one record type, or what an earlier answer missed.
     """
     published = article.published_at.isoformat() if article.published_at else "unknown"
     header = [f"Publication date: {published}"]
@@ -134,16 +343,20 @@ def build_messages(article: Article, part: tuple[int, int] | None = None) -> lis
             "extract what this part supports)"
         )
     user = "\n".join(header) + "\n\nArticle text:\n" + article.text
+    if task is not None:
+        user += "\n\nTask: " + task
     return [
-        {"role": "system", "content": INSTRUCTIONS},
+        {"role": "system", "content": (parts or PromptParts()).system()},
         {"role": "user", "content": user},
     ]
 
 
-def prompt_hash(model: type[BaseModel]) -> str:
-    """A short hash of everything fixed in the prompt: instructions, schema, layout."""
+def prompt_hash(
+    model: type[BaseModel], parts: PromptParts | None = None, profile: SchemaProfile = "full"
+) -> str:
+    """A short hash of everything fixed in the prompt: instructions, schema, examples,
+    layout. Results and run stores record it."""
     digest = hashlib.sha256()
-    digest.update(INSTRUCTIONS.encode())
-    digest.update(json.dumps(model_facing_schema(model), sort_keys=True).encode())
-    digest.update(PROMPT_FORMAT_VERSION.encode())
+    digest.update((parts or PromptParts()).digest().encode())
+    digest.update(json.dumps(model_facing_schema(model, profile), sort_keys=True).encode())
     return digest.hexdigest()[:16]

@@ -123,6 +123,15 @@ class RateLimiter:
             self.stats.waited_seconds += start - now
             return start - now
 
+    async def areserve(self, tokens: int) -> float:
+        """:meth:`reserve` for async callers; a limiter kept in another process answers
+        without blocking the event loop."""
+        return self.reserve(tokens)
+
+    async def aadmit(self, tokens: int) -> float:
+        """:meth:`admit` for async callers (see :meth:`areserve`)."""
+        return self.admit(tokens)
+
     def admit(self, tokens: int) -> float:
         """Record a request about to be sent now, if the last second leaves room for it.
 

@@ -12,6 +12,7 @@ the store at the end. Running it again with the same arguments resumes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -124,10 +125,10 @@ def run(
     plan = _plan(output, format, store, replay, record)
     if not restart:
         check_output_is_ours(plan.path, plan.store)
-    with _extractor(settings, plan.deck) as extractor, _store(plan, restart) as run_store:
+    with build_extractor(settings, plan.deck) as extractor, _store(plan, restart) as run_store:
         if retry_failed:
             run_store.retry_failed()
-        return _extract_all(extractor, run_store, _articles(inputs), plan, limit, progress)
+        return _extract_all(extractor, run_store, articles_of(inputs), plan, limit, progress)
 
 
 def estimate(
@@ -145,10 +146,10 @@ def estimate(
     plan = _plan(output, None, store, replay, None)
     existing = plan.store if plan.store is not None and plan.store.exists() else None
     with (
-        _extractor(settings, plan.deck, dry_run=True) as extractor,
+        build_extractor(settings, plan.deck, dry_run=True) as extractor,
         RunStore(existing) if existing else nullcontext() as run_store,
     ):
-        return estimate_run(_articles(inputs), extractor, run_store, limit=limit)
+        return estimate_run(articles_of(inputs), extractor, run_store, limit=limit)
 
 
 def _plan(
@@ -162,7 +163,7 @@ def _plan(
         raise ConfigurationError("replay and record cannot be used together")
     path = output_path(output)
     chosen = output_format(output, format)
-    store_path = Path(store) if store is not None else (default_db_path(path) if path else None)
+    store_path = Path(store) if store is not None else _default_store(path)
     deck = (
         CassetteDeck(replay, "replay")
         if replay is not None
@@ -173,10 +174,21 @@ def _plan(
     return _Plan(output, path, chosen, store_path, deck)
 
 
-def _extractor(
+def _default_store(path: Path | None) -> Path | None:
+    """``<output>.eventx.db`` beside a file output; in memory for a stream or ``/dev/null``."""
+    if path is None or path == Path(os.devnull):
+        return None
+    return default_db_path(path)
+
+
+def build_extractor(
     settings: SettingOverrides, deck: CassetteDeck | None, *, dry_run: bool = False
 ) -> Extractor:
-    """The extractor of a run: replay settings from the recording, a key for dry runs."""
+    """The extractor of a run: replay settings from the recording, a key for dry runs.
+
+    Raises:
+        ConfigurationError: bad settings, or cassettes recorded with another prompt.
+    """
     overrides: dict[str, Any] = dict(settings)
     info = _replay_info(deck) if deck is not None and deck.mode == "replay" else None
     if info is not None:
@@ -184,6 +196,7 @@ def _extractor(
             "model": overrides.get("model") or info.model,
             "mode": overrides.get("mode") or info.mode,
             "base_url": REPLAY_BASE + info.endpoint_path,
+            "base_urls": (),
             "api_key": "replay",
         }
     extractor = Extractor(**overrides) if not dry_run else _dry_run_extractor(overrides)
@@ -238,7 +251,7 @@ def _store(plan: _Plan, restart: bool) -> Iterator[RunStore]:
         yield run_store
 
 
-def _articles(inputs: Inputs) -> Iterator[Article | InputError]:
+def articles_of(inputs: Inputs) -> Iterator[Article | InputError]:
     """Articles from paths, globs, directories and ``-``, read lazily; articles as given."""
     items = [inputs] if isinstance(inputs, str | Path | Article) else inputs
     for item in items:

@@ -23,7 +23,7 @@ from eventx.extraction.extractor import Extractor
 from eventx.extraction.replay import CassetteDeck
 from eventx.models import Article, ErrorCategory, ExtractionResult
 from eventx.runs.store import Admission, RunStore, cache_key, content_hash
-from eventx.runs.summary import RunSummary
+from eventx.runs.summary import EndpointCounts, RunSummary
 
 ResultSink = Callable[[ExtractionResult], None]
 
@@ -109,6 +109,7 @@ class Runner:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             self.extractor.in_flight = None
+            self.summary.endpoints = endpoint_counts(self.extractor)
         return self.summary
 
     def _admit(self, item: Article | InputError) -> _Work | None:
@@ -220,6 +221,17 @@ async def _put(
     for worker in done:
         worker.result()  # raises the error that ended the worker
     raise RuntimeError("a worker stopped before the inputs were read")
+
+
+def endpoint_counts(extractor: Extractor) -> dict[str, EndpointCounts]:
+    """What each endpoint of the extractor's fleet did (empty without a fleet)."""
+    pool = extractor.endpoints
+    if pool is None:
+        return {}
+    return {
+        url: EndpointCounts(stats.requests, stats.failures, stats.opened)
+        for url, stats in pool.stats().items()
+    }
 
 
 def _relabelled(cached: ExtractionResult, article: Article) -> ExtractionResult:

@@ -8,6 +8,30 @@ from dataclasses import dataclass, field
 from eventx.models import ErrorCategory, ExtractionResult
 
 
+@dataclass(frozen=True)
+class EndpointCounts:
+    """What one endpoint of a fleet did over a run."""
+
+    requests: int = 0
+    failures: int = 0
+    opened: int = 0
+    """Times its circuit opened."""
+
+    def __add__(self, other: EndpointCounts) -> EndpointCounts:
+        return EndpointCounts(
+            self.requests + other.requests,
+            self.failures + other.failures,
+            self.opened + other.opened,
+        )
+
+    def __sub__(self, other: EndpointCounts) -> EndpointCounts:
+        return EndpointCounts(
+            self.requests - other.requests,
+            self.failures - other.failures,
+            self.opened - other.opened,
+        )
+
+
 @dataclass
 class RunSummary:
     """Counts over a run, updated result by result."""
@@ -42,6 +66,8 @@ class RunSummary:
     """The run store's file; None when it was kept in memory."""
     interrupted: bool = False
     """True when the run was stopped before every input was read (Ctrl-C, SIGTERM)."""
+    endpoints: dict[str, EndpointCounts] = field(default_factory=dict)
+    """Requests, failures and circuit openings per endpoint, when ``base_urls`` names a fleet."""
 
     def add(self, result: ExtractionResult) -> None:
         """Count one result in."""
@@ -59,6 +85,24 @@ class RunSummary:
         if result.extraction is not None:
             self.events.update(event.type for event in result.extraction.events)
             self.claims += len(result.extraction.claims)
+
+    def merge(self, other: RunSummary) -> None:
+        """Add the counts of ``other`` (another worker's share of the same run)."""
+        for name in ("articles", "failed", "skipped", "cached", "claims", "warnings", "requests"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
+        self.events.update(other.events)
+        self.failures.update(other.failures)
+        self.most_requests = max(self.most_requests, other.most_requests)
+        self.most_tokens = max(self.most_tokens, other.most_tokens)
+        self.request_budgets |= other.request_budgets
+        self.token_budgets |= other.token_budgets
+        for category, message in other.first_errors.items():
+            self.first_errors.setdefault(category, message)
+        for url, counts in other.endpoints.items():
+            self.endpoints[url] = self.endpoints.get(url, EndpointCounts()) + counts
 
     def _count_usage(self, result: ExtractionResult) -> None:
         usage = result.usage
