@@ -146,3 +146,139 @@ def test_a_fuzzy_match_never_changes_a_number() -> None:
     span = index.locate(reworded)
     assert span is not None
     assert span.match == "fuzzy"
+
+
+PARAPHRASE = "Japan werde der NATO nicht beitreten, sondern die Partnerschaft vertieft"
+DENIAL = (
+    "Tokio. Der Sprecher sagte, Japan werde der NATO nicht beitreten, sondern die "
+    "Partnerschaft vertiefen. Das Ministerium bestätigte die Linie."
+)
+
+
+@pytest.mark.parametrize(
+    ("quote", "found"),
+    [
+        ("Japan werde der NATO beitreten, sondern die Partnerschaft vertiefen", False),
+        ("Japan werde der NATO nicht beitreten, sondern die Partnerschaft vertieft", True),
+        ("Japan werde der NATO niemals beitreten, sondern die Partnerschaft vertiefen", False),
+    ],
+)
+def test_a_fuzzy_match_never_drops_or_changes_a_negation(quote: str, found: bool) -> None:
+    span = ArticleIndex(DENIAL).locate(quote)
+    assert (span is not None) is found
+    if span is not None:
+        assert "nicht" in DENIAL[span.start : span.end]
+
+
+@pytest.mark.parametrize(
+    ("text", "quote"),
+    [
+        ("Він заявив, що Україна не отримає зброю від цієї країни найближчим часом.",
+         "Він заявив, що Україна отримає зброю від цієї країни найближчим часом"),
+        ("The minister said the talks would not resume before the summer break.",
+         "The minister said the talks would resume before the summer break"),
+        ("Ministrul a spus că Moldova nu va semna acordul în această toamnă.",
+         "Ministrul a spus că Moldova va semna acordul în această toamnă"),
+        ("De minister zei dat Nederland geen nieuwe wapens zal leveren dit jaar.",
+         "De minister zei dat Nederland nieuwe wapens zal leveren dit jaar"),
+    ],
+)  # fmt: skip
+def test_negations_count_in_every_language(text: str, quote: str) -> None:
+    assert ArticleIndex(text).locate(quote) is None
+
+
+def test_a_located_quote_holds_the_articles_own_words() -> None:
+    extraction = ArticleExtraction.model_validate(
+        {
+            "claims": [
+                {
+                    "id": "c1",
+                    "speaker": {"name": "Der Sprecher", "kind": "person"},
+                    "text": "Japan will not join NATO.",
+                    "quote_type": "indirect",
+                    "claim_type": "denial",
+                    "evidence": [
+                        {"quote": PARAPHRASE},
+                        {"quote": "Das Ministerium bestätigte die Linie."},
+                    ],
+                }
+            ]
+        }
+    )
+    assert ground(extraction, ArticleIndex(DENIAL)) == []
+    fuzzy, exact = extraction.claims[0].evidence
+    assert fuzzy.match is MatchKind.FUZZY
+    assert fuzzy.quote == DENIAL[fuzzy.start : fuzzy.end]
+    assert (
+        fuzzy.model_quote
+        == "Japan werde der NATO nicht beitreten, sondern die Partnerschaft vertieft"
+    )
+    assert exact.match is MatchKind.EXACT
+    assert exact.model_quote is None
+
+
+def test_evidence_only_in_removed_page_junk_supports_nothing() -> None:
+    from eventx.extraction.grounding import MappedIndex, removed_text_warnings
+    from eventx.ingest.clean import clean
+
+    text = (
+        "Tokio. Japans Verteidigungsminister traf am Montag seinen ukrainischen Amtskollegen.\n"
+        "Neuigkeiten werden geladen…\n"
+        "Lesen Sie auch\n"
+        "- Kanzler trifft Präsidenten von Frankreich in Paris\n"
+        "- Fußball: Pokalspiel verschoben\n"
+    )
+    cleaned = clean(text)
+    assert "Kanzler" not in cleaned.text
+    index = MappedIndex(ArticleIndex(cleaned.text), cleaned.offsets, ArticleIndex(text))
+    extraction = ArticleExtraction.model_validate(
+        {
+            "events": [
+                {
+                    "id": "e1",
+                    "type": "meeting",
+                    "summary": "The chancellor met France's president.",
+                    "status": "occurred",
+                    "participants": [{"name": "Kanzler", "kind": "person"}],
+                    "evidence": [{"quote": "Kanzler trifft Präsidenten von Frankreich in Paris"}],
+                }
+            ]
+        }
+    )
+    [missing] = ground(extraction, index)
+    assert missing.in_removed_text
+    [warning] = removed_text_warnings([missing])
+    assert (warning.code, warning.record_id) == ("evidence_in_removed_text", "e1")
+    drop_ungrounded(extraction)
+    assert extraction.events == []
+
+
+def _meeting(quote: str, *names: str) -> dict[str, object]:
+    return {
+        "type": "meeting",
+        "id": "e1",
+        "summary": "A meeting.",
+        "status": "occurred",
+        "participants": [{"name": name, "kind": "state"} for name in names],
+        "evidence": [{"quote": quote}],
+    }
+
+
+def test_records_whose_actors_are_named_nowhere_near_their_evidence_are_found() -> None:
+    from eventx.extraction.grounding import unsupported_records
+
+    text = (
+        "Kyjiw. Die ukrainischen und japanischen Minister trafen sich am Montag. "
+        + "Das Wetter war gut. " * 30
+        + "Die Gespräche dauerten zwei Stunden."
+    )
+    near = ArticleExtraction.model_validate(
+        {"events": [_meeting("trafen sich am Montag", "Ukraine", "Japan")]}
+    )
+    far = ArticleExtraction.model_validate(
+        {"events": [_meeting("Die Gespräche dauerten zwei Stunden.", "Ukraine", "Japan")]}
+    )
+    for extraction in (near, far):
+        assert ground(extraction, ArticleIndex(text)) == []
+    assert unsupported_records(near, text) == []
+    assert unsupported_records(far, text) == ["e1"]

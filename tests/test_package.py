@@ -117,7 +117,7 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 def test_import_eventx_loads_no_sdk_or_heavy_library() -> None:
     code = (
         "import sys, eventx; heavy = {'openai', 'instructor', 'pydantic', 'pyarrow', 'scipy', "
-        "'trafilatura', 'rich', 'vcr', 'dateparser', 'babel', 'rapidfuzz', 'numpy'}; "
+        "'trafilatura', 'rich', 'vcr', 'dateparser', 'babel', 'rapidfuzz', 'numpy', 'ray'}; "
         "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -136,15 +136,32 @@ def _python_blocks() -> list[tuple[str, str]]:
     return [(page.name, m["body"]) for page in pages for m in fence.finditer(page.read_text())]
 
 
+PUBLIC_MODULES = {"eventx.ray": ["extract", "output_schema", "results_of", "run"]}
+"""Public modules besides ``eventx`` itself (imported on purpose, for an optional extra)."""
+
+
 def test_the_docs_use_only_the_public_api() -> None:
     for page, body in _python_blocks():
         for node in ast.walk(ast.parse(body)):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("eventx."):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if module in PUBLIC_MODULES:
+                assert all(alias.name in PUBLIC_MODULES[module] for alias in node.names), page
+            elif module is not None and module.startswith("eventx."):
                 raise AssertionError(f"{page} imports {node.module}")
-            if isinstance(node, ast.ImportFrom) and node.module == "eventx":
+            if module == "eventx":
                 assert all(alias.name in PUBLIC_API for alias in node.names), page
             if isinstance(node, ast.Attribute) and getattr(node.value, "id", None) == "eventx":
-                assert node.attr in PUBLIC_API, (page, node.attr)
+                assert node.attr in PUBLIC_API or f"eventx.{node.attr}" in PUBLIC_MODULES, (
+                    page,
+                    node.attr,
+                )
+
+
+def test_the_public_modules_export_what_is_pinned() -> None:
+    import importlib
+
+    for name, exported in PUBLIC_MODULES.items():
+        assert importlib.import_module(name).__all__ == exported
 
 
 def test_the_model_never_sees_fields_eventx_fills() -> None:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from eventx._version import __version__
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 """Version of the output contract; bumped whenever a field changes meaning."""
 
 READ_ONLY: dict[str, Any] = {"readOnly": True}
@@ -189,6 +189,12 @@ class Evidence(_Model):
         ge=0,
         le=100,
         description="Alignment score 0-100 (100 for exact and normalized matches).",
+        json_schema_extra=READ_ONLY,
+    )
+    model_quote: str | None = Field(
+        default=None,
+        description="The model's own wording of the quote, when it differs from the article's "
+        "text at start:end (which `quote` then holds); null when they are equal.",
         json_schema_extra=READ_ONLY,
     )
 

@@ -50,6 +50,9 @@ DEFAULT_FUZZY_THRESHOLD = 90.0
 two changed words in a clause still match while a different sentence does not."""
 LOCAL_MAX_OUTPUT_TOKENS = 2048
 """The output limit of a local model when none is set."""
+LOCAL_CONCURRENCY = 2
+"""Requests in flight to a local model when none is set: the server answers one at a time,
+and a second request lets eventx prepare the next while the model works."""
 LOCAL_TIMEOUT = 1800.0
 """Seconds to wait for one answer of a local model when no timeout is set."""
 LOCAL_SERVER_API_KEY = "not-needed"
@@ -235,6 +238,14 @@ class Settings(BaseModel):
         Env("EVENTX_GROUNDING"),
         Option(),
     ] = GroundingPolicy.DROP
+    actors_near_evidence: Annotated[
+        bool,
+        Field(
+            description="Drop records none of whose actors is named in or near their evidence.",
+        ),
+        Env("EVENTX_ACTORS_NEAR_EVIDENCE"),
+        Option(),
+    ] = False
     fuzzy_threshold: Annotated[
         float,
         Field(ge=50, le=100, description="Lowest alignment score (0-100) of a fuzzy match."),
@@ -299,8 +310,10 @@ class Settings(BaseModel):
     @classmethod
     def _local_defaults(cls, data: Any) -> Any:
         """A local model answers to its own name, writes at most 2,048 tokens an answer unless
-        told otherwise (a small model can repeat itself until the context is full), and is
-        given 30 minutes an answer (a CPU reads about 50 and writes about 10 tokens a second)."""
+        told otherwise (a small model can repeat itself until the context is full), is given
+        30 minutes an answer (a CPU reads about 50 and writes about 10 tokens a second), is
+        sent two requests at a time (its server answers one at a time), and decodes greedily
+        (temperature 0: the same article gives the same answer)."""
         if not isinstance(data, dict) or not data.get("local"):
             return data
         local = str(data["local"])
@@ -310,6 +323,8 @@ class Settings(BaseModel):
             "model": data.get("model") or name,
             "max_output_tokens": data.get("max_output_tokens") or LOCAL_MAX_OUTPUT_TOKENS,
             "timeout": data.get("timeout") or LOCAL_TIMEOUT,
+            "concurrency": data.get("concurrency") or LOCAL_CONCURRENCY,
+            "temperature": 0.0 if data.get("temperature") is None else data["temperature"],
         }
 
     @model_validator(mode="before")
@@ -467,6 +482,7 @@ class SettingOverrides(TypedDict, total=False):
     max_output_tokens: int | None
     temperature: float | None
     grounding: GroundingPolicy | str | None
+    actors_near_evidence: bool | None
     fuzzy_threshold: float | None
     rpm: int | None
     tpm: int | None

@@ -224,6 +224,8 @@ class ScriptedLLM:
         self.served = 0
         self.first_request: float | None = None
         self.last_answer: float | None = None
+        self.answered_at: list[float] = []
+        """When each answer was sent (``time.time()``), for steady-state rates."""
         self.steps: deque[Step] = deque()
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -285,6 +287,7 @@ class ScriptedLLM:
             "admitted_tokens": limits.admitted_tokens if limits else None,
             "first_request": self.first_request,
             "last_answer": self.last_answer,
+            "answered_at": self.answered_at,
         }
 
     def answer_for(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -425,6 +428,7 @@ def _handler_for(server: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             headers = server.limits.headers() if server.limits else None
             self._send(200, completion(step, body, server), headers)
             server.last_answer = time.time()
+            server.answered_at.append(server.last_answer)
 
         def _send_badly(self, step: Step, payload: dict[str, Any]) -> None:
             data = json.dumps(payload, ensure_ascii=False).encode()

@@ -28,7 +28,7 @@ from eventx.cli.ray_engine import run_on_ray
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
     default=None,
     help="File to write: .jsonl (one result per article, as they arrive), .csv or .parquet "
     "(a row per event and claim, written when the run ends); with --engine ray, a directory "
@@ -96,7 +96,7 @@ from eventx.cli.ray_engine import run_on_ray
 )
 def extract(
     inputs: tuple[Path, ...],
-    output: Path | None,
+    output: str | None,
     output_format: str | None,
     db: Path | None,
     limit: int | None,
@@ -128,7 +128,7 @@ def extract(
 
     if dry_run:
         with configuration_errors():
-            counted = output if engine == "local" else None
+            counted = output if engine == "local" else None  # no store on Ray
             estimate = eventx.estimate(
                 list(inputs), counted, store=db, replay=replay, limit=limit, **settings
             )
@@ -149,11 +149,11 @@ def extract(
             settings=settings,
         )
         return
-    if output is not None and output.is_dir():
+    if output is not None and Path(output).is_dir():
         raise click.BadParameter(
             f"{output} is a directory (only --engine ray writes one)", param_hint="'-o'"
         )
-    target = output if output is not None else "-"
+    target = Path(output) if output is not None else "-"
     try:
         with configuration_errors(), RunProgress(_total(inputs, limit)) as progress:
             summary = eventx.run(

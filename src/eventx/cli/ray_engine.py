@@ -22,7 +22,7 @@ LOCAL_ONLY = ("--db", "--restart", "--retry-failed", "--record")
 
 def run_on_ray(
     inputs: tuple[Path, ...],
-    output: Path | None,
+    output: str | None,
     *,
     output_format: str | None,
     address: str | None,
@@ -60,12 +60,12 @@ def run_on_ray(
         sys.exit(EXIT_FAILED_ARTICLES)
 
 
-def _checked(output: Path | None, output_format: str | None, local_only: dict[str, bool]) -> str:
+def _checked(output: str | None, output_format: str | None, local_only: dict[str, bool]) -> str:
     """The output format, once the options fit the Ray engine."""
     given = [flag for flag, used in local_only.items() if used]
     if given:
         raise click.UsageError(f"{', '.join(given)}: the local engine only (no run store on Ray)")
-    if output is None or output.is_file():
+    if output is None or ("://" not in output and Path(output).is_file()):
         raise click.UsageError("--engine ray writes a directory of files: give -o DIR")
     if output_format not in (None, "parquet", "jsonl"):
         raise click.UsageError("--engine ray writes parquet or jsonl files")

@@ -45,7 +45,13 @@ from eventx.extraction.answers import ArticleCall, Ask, active, current_call
 from eventx.extraction.asks import ask_article
 from eventx.extraction.endpoints import is_endpoint_fault, pool_for
 from eventx.extraction.failures import failure_kind, is_transient
-from eventx.extraction.grounding import drop_ungrounded, flag_ungrounded, reask_message
+from eventx.extraction.grounding import (
+    drop_ungrounded,
+    drop_unsupported,
+    flag_ungrounded,
+    reask_message,
+    removed_text_warnings,
+)
 from eventx.extraction.local import LocalServer, context_size, cpu_threads
 from eventx.extraction.pricing import estimate_cost
 from eventx.extraction.ratelimit import RateLimiter
@@ -147,10 +153,8 @@ class Extractor:
         if self._client is None and self._sync_client is not None:
             self._sync_client.close()
         self._sync_client = None
-        for (_, is_async), pooled in list(self._pooled.items()):
-            if not is_async:
-                pooled.close()
-        self._pooled = {key: pooled for key, pooled in self._pooled.items() if key[1]}
+        for key in [key for key in self._pooled if not key[1]]:  # the fleet's sync clients
+            self._pooled.pop(key).close()
         if self._local is not None:
             self._local.stop()
             self._local = None
@@ -160,10 +164,8 @@ class Extractor:
         if self._client is None and self._async_client is not None:
             await self._async_client.close()
         self._async_client = None
-        for (_, is_async), pooled in list(self._pooled.items()):
-            if is_async:
-                await pooled.close()
-        self._pooled = {key: pooled for key, pooled in self._pooled.items() if not key[1]}
+        for key in [key for key in self._pooled if key[1]]:  # the fleet's async clients
+            await self._pooled.pop(key).close()
         self.close()
 
     def start(self) -> None:
@@ -532,11 +534,14 @@ class Extractor:
                 reask_message(call.ungrounded), **self._error_context(call)
             )
             return self._failed(call, error, on_error)
-        warnings = call.warnings + (
+        warnings = call.warnings + removed_text_warnings(call.ungrounded)
+        warnings += (
             flag_ungrounded(call.ungrounded)
             if policy is GroundingPolicy.KEEP
             else drop_ungrounded(extraction)
         )
+        if self.settings.actors_near_evidence:
+            warnings += drop_unsupported(extraction, call.article.text)
         language = call.prepared.language
         warnings += normalize_extraction(extraction, call.article, language=language)
         return self._result(call, extraction=extraction, warnings=warnings)

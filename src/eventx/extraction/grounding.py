@@ -13,8 +13,13 @@ tried in order:
     the best rapidfuzz ``partial_ratio`` alignment of the normalized quote in the
     normalized text scores at least :data:`DEFAULT_FUZZY_THRESHOLD` (0-100), the
     quote is at least :data:`MIN_FUZZY_LENGTH` characters long, and the quote and the
-    span hold the same numbers: a fuzzy match may differ in a word or a letter, never
-    in a figure, a date or a quantity.
+    span hold the same numbers and the same negation words (:data:`NEGATIONS`: not,
+    nicht, kein, не, ні, nu, niet, geen …): a fuzzy match may differ in a word or a
+    letter, never in a figure, a date, a quantity or whether something is denied.
+
+A grounded quote is replaced by the article's own text at its offsets
+(``text[start:end]``); the model's wording, when it differs, is kept in
+``Evidence.model_quote``.
 
 A quote found by none of them is *ungrounded*; what happens then is decided by a
 :class:`GroundingPolicy`.
@@ -29,7 +34,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
@@ -65,6 +70,8 @@ class Ungrounded:
 
     record_id: str
     quote: str
+    in_removed_text: bool = False
+    """Found only in text that cleaning removed (page junk), not in the article body."""
 
 
 class _Record(Protocol):
@@ -120,6 +127,15 @@ class ArticleIndex:
             self._normalized = _Normalized.of(self.text)
         return self._normalized
 
+    @property
+    def original_text(self) -> str:
+        """The text quotes are located in."""
+        return self.text
+
+    def in_removed_text(self, quote: str) -> bool:
+        """Nothing was removed from this text."""
+        return False
+
     def locate(self, quote: str) -> Span | None:
         """Find ``quote`` in the text: exact, then normalized, then fuzzy; None if absent."""
         if not quote.strip():
@@ -149,7 +165,7 @@ class ArticleIndex:
         start, end, score = _best_word_span(
             folded, haystack, alignment.dest_start, alignment.dest_end
         )
-        if score < self.fuzzy_threshold or _numbers(folded) != _numbers(haystack[start:end]):
+        if score < self.fuzzy_threshold or not _same_meaning(folded, haystack[start:end]):
             return None
         begin, stop = self.normalized.source_span(start, end)
         return Span(begin, stop, MatchKind.FUZZY, round(score, 1))
@@ -158,8 +174,15 @@ class ArticleIndex:
 class Locator(Protocol):
     """Finds quotes and reports their span in the original article text."""
 
+    @property
+    def original_text(self) -> str:
+        """The original article text the spans point into."""
+
     def locate(self, quote: str) -> Span | None:
         """The original span of ``quote``, or None when it is not in the text."""
+
+    def in_removed_text(self, quote: str) -> bool:
+        """True when ``quote`` occurs only in text that cleaning removed."""
 
 
 @dataclass
@@ -167,12 +190,19 @@ class MappedIndex:
     """Locates quotes in a derived text (cleaned, or a chunk) and reports original offsets.
 
     A quote found in the derived text across a removed stretch of the original (the
-    model quoted over a gap it did not see) is looked up in the original instead.
+    model quoted over a gap it did not see) is looked up in the original instead, and
+    kept only when it lies at least partly in the text the model was shown: evidence
+    that lies wholly in removed page junk supports nothing.
     """
 
     derived: ArticleIndex
     offsets: OffsetMap
     original: ArticleIndex
+
+    @property
+    def original_text(self) -> str:
+        """The original article text."""
+        return self.original.text
 
     def locate(self, quote: str) -> Span | None:
         """The original span of ``quote``, located in the derived text first."""
@@ -180,12 +210,70 @@ class MappedIndex:
         if span is None:
             return None
         mapped = self.offsets.span_to_original(span.start, span.end)
-        if mapped is None:
-            return self.original.locate(quote)
-        return Span(mapped[0], mapped[1], span.match, span.score)
+        if mapped is not None:
+            return Span(mapped[0], mapped[1], span.match, span.score)
+        fallback = self.original.locate(quote)
+        if fallback is None or not self._shown(fallback):
+            return None
+        return fallback
+
+    def in_removed_text(self, quote: str) -> bool:
+        """True when ``quote`` is in the original only where the model was not shown it."""
+        span = self.original.locate(quote)
+        return span is not None and not self._shown(span)
+
+    def _shown(self, span: Span) -> bool:
+        return any(
+            original < span.end and span.start < original + size
+            for _, original, size in self.offsets.segments
+        )
 
 
 _DIGITS = re.compile(r"\d+")
+
+NEGATIONS = frozenset(
+    {
+        # English
+        "not", "no", "never", "none", "nor", "neither", "nothing", "nobody", "without", "n't",
+        "cannot",
+        # German
+        "nicht", "kein", "keine", "keinen", "keinem", "keiner", "keines", "nie", "niemals",
+        "nichts", "niemand", "weder",
+        # French, Italian, Spanish, Portuguese
+        "ne", "n'", "pas", "jamais", "aucun", "aucune", "rien", "personne", "ni",
+        "non", "mai", "nessuno", "nessuna", "niente", "nulla",
+        "nunca", "jamás", "ningún", "ninguno", "ninguna", "nada", "nadie", "tampoco",
+        "não", "nenhum", "nenhuma", "ninguém",
+        # Dutch, Romanian, Polish, Czech
+        "niet", "geen", "nooit", "niets",
+        "nu", "niciodată", "nimic", "nimeni", "niciun", "nicio",
+        "nigdy", "żaden", "żadna", "żadne", "nic", "nikt",
+        # Russian, Ukrainian
+        "не", "нет", "ни", "никогда", "ничего", "никто", "никакой", "никакие",
+        "ні", "ніколи", "нічого", "ніхто", "жоден", "жодна", "жодне", "жодних",
+    }
+)  # fmt: skip
+"""Words that turn a statement into its opposite: a fuzzy match must have the same ones."""
+
+_WORDS = re.compile(r"[\w']+")
+
+
+def _negations(text: str) -> list[str]:
+    """The negation words of ``text`` (folded), in order; contractions count (don't, n'est)."""
+    found = []
+    for word in _WORDS.findall(text):
+        if word.endswith("n't"):
+            word = "n't"
+        elif word.startswith("n'"):
+            word = "n'"
+        if word.strip("'") in NEGATIONS or word in NEGATIONS:
+            found.append(word.strip("'") if word.strip("'") in NEGATIONS else word)
+    return found
+
+
+def _same_meaning(quote: str, span: str) -> bool:
+    """A fuzzy match may differ in a word or a letter, never in a figure or a negation."""
+    return _numbers(quote) == _numbers(span) and _negations(quote) == _negations(span)
 
 
 def _numbers(text: str) -> list[str]:
@@ -225,6 +313,7 @@ def _best_word_span(quote: str, text: str, start: int, end: int) -> tuple[int, i
 
 
 def _ground_evidence(index: Locator, evidence: Evidence) -> bool:
+    """Locate one quote; a located quote becomes the article's own text at its span."""
     span = index.locate(evidence.quote)
     if span is None:
         evidence.start = evidence.end = None
@@ -232,6 +321,9 @@ def _ground_evidence(index: Locator, evidence: Evidence) -> bool:
         return False
     evidence.start, evidence.end = span.start, span.end
     evidence.match, evidence.score = span.match, span.score
+    own = index.original_text[span.start : span.end]
+    if own != evidence.quote:
+        evidence.model_quote, evidence.quote = evidence.quote, own
     return True
 
 
@@ -240,7 +332,7 @@ def ground(extraction: ArticleExtraction, index: Locator) -> list[Ungrounded]:
     missing: list[Ungrounded] = []
     for record in extraction.records():
         missing.extend(
-            Ungrounded(record.id, evidence.quote)
+            Ungrounded(record.id, evidence.quote, index.in_removed_text(evidence.quote))
             for evidence in record.all_evidence()
             if not _ground_evidence(index, evidence)
         )
@@ -253,8 +345,9 @@ def reask_message(missing: list[Ungrounded]) -> str:
     return (
         "These evidence quotes are not in the article text:\n"
         f"{listed}\n"
-        "Copy every quote character for character from the article, in its own language "
-        "and punctuation, or remove a record the article does not support."
+        "Answer again with the same records, and fix only these quotes: copy each from the "
+        "article character for character, in its own language and punctuation (not "
+        "translated, not shortened inside). Keep every other record and quote as it was."
     )
 
 
@@ -282,6 +375,19 @@ def drop_ungrounded(extraction: ArticleExtraction) -> list[ResultWarning]:
     return warnings
 
 
+def removed_text_warnings(missing: list[Ungrounded]) -> list[ResultWarning]:
+    """Warnings for quotes found only in page junk that cleaning removed."""
+    return [
+        ResultWarning(
+            code="evidence_in_removed_text",
+            message=f"quote found only in text removed as page junk, not used: {item.quote!r}",
+            record_id=item.record_id,
+        )
+        for item in missing
+        if item.in_removed_text
+    ]
+
+
 def flag_ungrounded(missing: list[Ungrounded]) -> list[ResultWarning]:
     """Warnings for ungrounded evidence kept in place (policy ``keep``)."""
     return [
@@ -301,3 +407,53 @@ def _warning(code: str, record: _Record, count: int) -> ResultWarning:
         "ungrounded_record_dropped": "dropped the record: none of its evidence is in the article",
     }
     return ResultWarning(code=code, message=messages[code], record_id=record.id)
+
+
+NEAR_EVIDENCE = 250
+"""Characters around a record's evidence in which one of its actors must be named."""
+
+
+def unsupported_records(extraction: ArticleExtraction, text: str) -> list[str]:
+    """Ids of the records none of whose actors is named in or near their evidence.
+
+    An actor is named when a word of its name (as written, or its English name) of at
+    least four letters starts, by its first four letters, a word within
+    :data:`NEAR_EVIDENCE` characters of a located quote: "Ukraine" is found in
+    "ukrainischen", "Україна" in "України". A record with no named actor is kept.
+    """
+    return [record.id for record in extraction.records() if not _actors_near(record, text)]
+
+
+def drop_unsupported(extraction: ArticleExtraction, text: str) -> list[ResultWarning]:
+    """Remove the records none of whose actors is named near their evidence; say which."""
+    unsupported = set(unsupported_records(extraction, text))
+    extraction.events = [event for event in extraction.events if event.id not in unsupported]
+    extraction.claims = [claim for claim in extraction.claims if claim.id not in unsupported]
+    return [
+        ResultWarning(
+            code="actors_not_near_evidence",
+            message="dropped the record: none of its actors is named in or near its evidence",
+            record_id=record_id,
+        )
+        for record_id in sorted(unsupported)
+    ]
+
+
+def _actors_near(record: Any, text: str) -> bool:
+    stems = {
+        word[:4]
+        for actor in record.actors()
+        for name in (actor.name, actor.canonical_name or "")
+        for word in _WORDS.findall(_fold(name))
+        if len(word) >= 4
+    }
+    if not stems:
+        return True
+    for evidence in record.all_evidence():
+        if evidence.start is None or evidence.end is None:
+            continue
+        low, high = max(evidence.start - NEAR_EVIDENCE, 0), evidence.end + NEAR_EVIDENCE
+        words = {word[:4] for word in _WORDS.findall(_fold(text[low:high]))}
+        if stems & words:
+            return True
+    return False

@@ -72,29 +72,30 @@ FIRST_FIELDS = ("type", "evidence")
 
 COMPACT_LEAVES_OUT = frozenset(
     {
-        "id",
-        "confidence",
-        "location",
-        "format",
-        "forum",
-        "host",
-        "topics",
-        "outcomes",
-        "summoned_official",
-        "trigger",
-        "reported_via",
-        "quote",
-        "about",
-        "stance",
-        "title",
-        "organization",
-        "approximate",
-        "unit",
-        "value",
-        "currency",
+        "*.id",
+        "*.confidence",
+        "*.location",
+        "MeetingEvent.format",
+        "MeetingEvent.forum",
+        "MeetingEvent.host",
+        "MeetingEvent.topics",
+        "MeetingEvent.outcomes",
+        "DiplomaticProtest.summoned_official",
+        "DiplomaticProtest.trigger",
+        "Claim.reported_via",
+        "Claim.quote",
+        "Claim.about",
+        "Claim.stance",
+        "Actor.title",
+        "Actor.organization",
+        "AidItem.approximate",
+        "AidItem.unit",
+        "AidItem.value",
+        "AidItem.currency",
     }
 )
-"""Optional fields (and the ids) the compact profile does not offer the model."""
+"""Optional fields (and the ids) the compact profile does not offer the model, as
+``Model.field`` (``*`` for any model)."""
 
 TASKS = {
     "meeting": "Extract only meetings (events of type meeting); no other records.",
@@ -110,24 +111,37 @@ TASKS = {
 # -- the schema the model sees ------------------------------------------------------------
 
 
-def _strip_for_model(node: Any, drop: frozenset[str]) -> Any:
-    """Drop read-only (and ``drop``) properties, titles and defaults, recursively."""
+def _strip_for_model(node: Any, drop: frozenset[str], owner: str = "*") -> Any:
+    """Drop read-only (and ``drop``) properties, titles and defaults, recursively.
+
+    ``owner`` is the name of the definition ``node`` belongs to, for ``Model.field`` drops.
+    """
     if isinstance(node, list):
-        return [_strip_for_model(item, drop) for item in node]
+        return [_strip_for_model(item, drop, owner) for item in node]
     if not isinstance(node, dict):
         return node
     stripped: dict[str, Any] = {}
     removed: set[str] = set()
     for key, value in node.items():
         if key == "properties":
-            removed = {n for n, prop in value.items() if prop.get("readOnly") or n in drop}
-            kept = {n: _strip_for_model(p, drop) for n, p in value.items() if n not in removed}
+            removed = {
+                n for n, prop in value.items() if prop.get("readOnly") or _left_out(drop, owner, n)
+            }
+            kept = {
+                n: _strip_for_model(p, drop, owner) for n, p in value.items() if n not in removed
+            }
             stripped[key] = _first_fields_first(kept)
+        elif key == "$defs":
+            stripped[key] = {name: _strip_for_model(d, drop, name) for name, d in value.items()}
         elif key not in ("title", "default") or not _is_keyword(key, value):
-            stripped[key] = _strip_for_model(value, drop)
+            stripped[key] = _strip_for_model(value, drop, owner)
     if "required" in stripped:
         stripped["required"] = _required(stripped, removed)
     return _compact_nullable(stripped)
+
+
+def _left_out(drop: frozenset[str], owner: str, name: str) -> bool:
+    return f"{owner}.{name}" in drop or f"*.{name}" in drop
 
 
 def _first_fields_first(properties: dict[str, Any]) -> dict[str, Any]:
@@ -274,16 +288,15 @@ def _outline_type(node: dict[str, Any], definitions: dict[str, Any]) -> str:
         return "[" + _outline_type(node.get("items", {}), definitions) + ", ...]"
     if kind == "string":
         return "ISO3" if node.get("pattern") == "^[A-Z]{3}$" else "string"
-    return {"number": "number", "integer": "number", "boolean": "true | false"}.get(
-        str(kind), "object"
-    )
+    names = {"number": "number", "integer": "number", "boolean": "true | false", "null": "null"}
+    return names.get(str(kind), "object")
 
 
 def _literals(values: Sequence[Any]) -> str:
     return " | ".join(json.dumps(value, ensure_ascii=False) for value in values)
 
 
-_SENTENCE_END = re.compile(r"(?<![ .]e\.g)(?<!i\.e)[.;](?=\s|$)")
+_SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)(?<!\d)[.;](?=\s|$)")
 
 
 def _first_sentence(text: str, limit: int = 100) -> str:

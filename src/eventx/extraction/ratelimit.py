@@ -7,10 +7,11 @@ Two mechanisms work together:
   one, and no earlier than the time the previous requests' tokens take to drain at
   the token rate, so requests are spread evenly instead of bursting;
 * a sliding one-second window checked just before each request is sent: at most
-  RPM/60 requests and TPM/60 tokens (times the headroom) in any second. Providers
-  quantize per-minute limits into short windows (OpenAI: "60,000 RPM may be
-  enforced as 1,000 requests per second"); when a busy client sends paced requests
-  late, they would otherwise bunch into one window and draw 429s.
+  TPM/60 tokens (times the headroom) and as many requests as the pace puts in a second
+  (rounded up, never more than the whole RPM/60) in any second. Providers quantize
+  per-minute limits into short windows (OpenAI: "60,000 RPM may be enforced as 1,000
+  requests per second"); when a busy client sends paced requests late, they would
+  otherwise bunch into one window and draw 429s.
 
 It adapts in three ways:
 
@@ -86,6 +87,9 @@ class RateLimiter:
         rpm / tpm: limits per minute; ``None`` means no client-side limit of that kind.
         explicit: True when the user set the limits, so provider headers may only lower them.
         clock: monotonic time in seconds (for simulations and tests).
+        burst: seconds of pace that may be caught up after requests came late (a token
+            bucket of that depth); 0, the default, paces strictly. The one-second window
+            caps every second either way.
     """
 
     def __init__(
@@ -95,10 +99,12 @@ class RateLimiter:
         *,
         explicit: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        burst: float = 0.0,
     ) -> None:
         self.rpm = rpm
         self.tpm = tpm
         self._explicit = explicit
+        self._burst = burst
         self._clock = clock
         self._lock = threading.Lock()
         self._next_request_at = 0.0
@@ -113,12 +119,15 @@ class RateLimiter:
         """Reserve a slot for one request of ``tokens``; return the seconds to wait for it."""
         with self._lock:
             now = self._clock()
-            start = max(now, self._next_request_at, self._next_tokens_at, self._held_until)
+            paced = max(self._next_request_at, self._next_tokens_at) - self._burst
+            start = max(now, paced, self._held_until)
             requests_per_second, tokens_per_second = self._per_second()
             if requests_per_second:
-                self._next_request_at = start + 1.0 / requests_per_second
+                self._next_request_at = max(self._next_request_at, start)
+                self._next_request_at += 1.0 / requests_per_second
             if tokens_per_second:
-                self._next_tokens_at = start + tokens / tokens_per_second
+                self._next_tokens_at = max(self._next_tokens_at, start)
+                self._next_tokens_at += tokens / tokens_per_second
             self.stats.requests += 1
             self.stats.waited_seconds += start - now
             return start - now
@@ -151,20 +160,28 @@ class RateLimiter:
 
     def _fits(self, tokens: int) -> bool:
         requests_per_second, tokens_per_second = self._per_second()
-        if requests_per_second and len(self._sent) + 1 > requests_per_second * WINDOW:
+        cap = self._window_requests(requests_per_second) if requests_per_second else None
+        if cap is not None and len(self._sent) + 1 > cap:
             return False
         return not (tokens_per_second and self._sent_tokens + tokens > tokens_per_second * WINDOW)
 
     def _per_second(self) -> tuple[float | None, float | None]:
-        """The pace: whole requests and tokens a second, under the limits by the headroom.
-
-        Pacing and the window share one rate, so evenly paced requests never meet the
-        window's cap; it only stops requests that bunch up after a delay.
-        """
+        """The pace: requests and tokens a second, under the limits by the headroom."""
         scale = HEADROOM * self._factor / 60
-        requests = max(1, math.floor(self.rpm * scale)) if self.rpm else None
+        requests = self.rpm * scale if self.rpm else None
         tokens = self.tpm * scale if self.tpm else None
         return requests, tokens
+
+    def _window_requests(self, pace: float) -> int:
+        """Requests allowed in any one window: as many as evenly paced requests put in it
+        (the pace rounded up), so they never meet the cap, which only stops requests that
+        bunch up after a delay; never more than the limit's whole requests per window.
+
+        Rounding the pace down instead would cost a whole request a second: at 600 RPM,
+        9 requests a second where 9.8 are allowed for.
+        """
+        limit = (self.rpm or 0) * self._factor / 60 * WINDOW
+        return max(1, min(math.ceil(pace * WINDOW), math.floor(limit)))
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Learn from a response: its status and its rate-limit headers."""

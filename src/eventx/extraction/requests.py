@@ -25,6 +25,7 @@ from instructor.processing.response import handle_response_model
 
 from eventx.extraction.answers import Ask, ModelAnswer, answer_model
 from eventx.extraction.examples import examples_text, resolve_examples
+from eventx.extraction.grounding import Ungrounded, reask_message
 from eventx.extraction.prompt import (
     TASKS,
     PromptParts,
@@ -71,8 +72,10 @@ class RequestPlan:
 
     @property
     def prompt_hash(self) -> str:
-        """A short hash of everything fixed in the prompt."""
-        return prompt_hash(ArticleExtraction, self.parts, self.settings.schema_profile)
+        """A short hash of everything fixed in the prompt, the wording of re-asks included."""
+        reask = reask_message([Ungrounded("e1", "…")])
+        parts = PromptParts(self.parts.instructions + reask, self.parts.schema, self.parts.examples)
+        return prompt_hash(ArticleExtraction, parts, self.settings.schema_profile)
 
     @property
     def tasks(self) -> tuple[str | None, ...]:
@@ -80,8 +83,8 @@ class RequestPlan:
         return RECORD_TYPES if self.settings.per_type else (None,)
 
     def response_model(self, ask: Ask) -> type[ModelAnswer]:
-        """The answer model of ``ask``."""
-        return answer_model(self.settings.schema_profile, ask.task)
+        """The answer model of ``ask``, as instructor takes it."""
+        return instructor_model(answer_model(self.settings.schema_profile, ask.task))
 
     def instructor_request(
         self, prepared: PreparedArticle, ask: Ask, found: str | None = None
@@ -139,6 +142,50 @@ def recall_task(found: ArticleExtraction) -> str:
         + "\nExtract only the meetings, aid deliveries, diplomatic protests and claims that "
         "are missing from this list. Return empty lists when nothing is missing."
     )
+
+
+@functools.cache
+def instructor_model(model: type[ModelAnswer]) -> type[ModelAnswer]:
+    """``model`` wrapped once the way instructor wraps every response model.
+
+    Handed a plain model, instructor builds a new class around it for every request, and
+    the new class's JSON Schema (kept in a cache of 256 classes), which costs CPU time and
+    memory; handed a model it wrapped already, it uses it as is.
+    """
+    wrapped: type[ModelAnswer] = instructor.response_schema(model)
+    _walk_once(wrapped)
+    return wrapped
+
+
+_WALKED: set[type] = set()
+"""Answer models instructor's walk for async validators has passed."""
+
+
+def _walk_once(model: type[ModelAnswer]) -> None:
+    """Let instructor check ``model`` for async validators once, not on every request.
+
+    Instructor walks the whole response model looking for async validators (which it
+    refuses) six times per request, about 2.5 ms an article. An answer model is built
+    once and never changes, so its first walk answers for every request; any other model
+    is walked as instructor walks it.
+    """
+    from instructor.v2.core import patch
+    from instructor.v2.validation import async_validators
+
+    walk = async_validators.reject_async_validators
+    walk(model)  # raises as instructor would if the model declared async validators
+    _WALKED.add(model)
+    if hasattr(walk, "__wrapped__"):
+        return
+
+    @functools.wraps(walk)
+    def reject_async_validators(response_model: Any) -> None:
+        if not (isinstance(response_model, type) and response_model in _WALKED):
+            walk(response_model)
+
+    for module in (async_validators, patch):  # patch imported it by name
+        if getattr(module, walk.__name__, None) is walk:
+            setattr(module, walk.__name__, reject_async_validators)
 
 
 def estimate_request_tokens(body: dict[str, Any]) -> int:

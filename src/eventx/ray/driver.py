@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Unpack
 
@@ -26,7 +28,7 @@ from eventx.errors import InputError
 from eventx.models import Article
 from eventx.ray.pipeline import Actors, extraction, prepare_job
 from eventx.ray.resume import Digests, digest, is_finished, scan_output
-from eventx.ray.worker import INPUT_ERROR
+from eventx.ray.worker import INPUT_ERROR, Job
 from eventx.runs.run import Inputs, RunInterrupted, articles_of
 from eventx.runs.summary import RunSummary
 from eventx.settings import SettingOverrides
@@ -91,28 +93,45 @@ def run(
         ConfigurationError: bad settings or a local model.
         RunInterrupted: on Ctrl-C; what was written is kept, and a re-run resumes.
     """
-    with _connected(address):
+    pool = _Pool(actors, batch_size, num_cpus)
+    with _connected(address), _quiet_ray_data(progress is not None):
         collector = ray.remote(num_cpus=0)(Collector).remote()
         job = prepare_job(settings, replay=replay, collector=collector)
-        finished = scan_output(str(output), job.fingerprint)
-        feed = _Feed(finished.digests, limit)
+        feed = _Feed(scan_output(str(output), job.fingerprint).digests, limit)
         try:
             for chunk in feed.chunks(articles_of(inputs), chunk_size):
-                rows = extraction(
-                    ray.data.from_items(chunk),
-                    job,
-                    actors=actors,
-                    batch_size=batch_size,
-                    num_cpus=num_cpus,
-                )
+                rows = pool.extract(chunk, job)
                 _write_watched(
                     rows, str(output), format, lambda: _so_far(collector, feed), progress
                 )
         except KeyboardInterrupt:
             raise RunInterrupted(_so_far(collector, feed, interrupted=True)) from None
         summary = _so_far(collector, feed)
-        summary.output = str(output)
-        return summary
+    summary.output = str(output)
+    return summary
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """How the driver's chunks are extracted: the actor pool's shape."""
+
+    actors: Actors
+    batch_size: int
+    num_cpus: float
+
+    def extract(self, chunk: list[dict[str, Any]], job: Job) -> ray.data.Dataset:
+        """The rows of one chunk, in blocks of one batch (no re-blocking needed)."""
+        blocks = ray.data.from_items(
+            chunk, override_num_blocks=math.ceil(len(chunk) / self.batch_size)
+        )
+        return extraction(
+            blocks,
+            job,
+            actors=self.actors,
+            batch_size=self.batch_size,
+            num_cpus=self.num_cpus,
+            split_blocks=False,
+        )
 
 
 class _Feed:
@@ -169,6 +188,23 @@ def _connected(address: str | None) -> Iterator[None]:
         ray.shutdown()
 
 
+@contextmanager
+def _quiet_ray_data(quiet: bool) -> Iterator[None]:
+    """Without Ray Data's own progress bars and logs while the caller shows progress."""
+    if not quiet:
+        yield
+        return
+    context, logger = ray.data.DataContext.get_current(), logging.getLogger("ray.data")
+    saved = context.enable_progress_bars, logger.level
+    context.enable_progress_bars = False
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        context.enable_progress_bars, _ = saved
+        logger.setLevel(saved[1])
+
+
 def _write_watched(
     rows: ray.data.Dataset,
     output: str,
@@ -197,7 +233,7 @@ def _write_watched(
 
 def _write(rows: ray.data.Dataset, output: str, format: RayFormat) -> None:
     if format == "jsonl":
-        rows.write_json(output, pandas_json_args={"force_ascii": False, "date_format": "iso"})
+        rows.write_json(output, force_ascii=False, date_format="iso")
     else:
         rows.write_parquet(output)
 

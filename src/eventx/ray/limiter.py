@@ -25,13 +25,17 @@ from eventx.extraction.ratelimit import LimiterStats, RateLimiter
 from eventx.settings import Settings
 
 _KEPT_HEADERS = ("x-ratelimit-", "retry-after")
+BURST = 0.25
+"""Seconds of pace the shared meter catches up when requests reach it late (workers on
+other processes and nodes, each call a network round trip); the one-second window still
+caps every second at the limit."""
 
 
 class LimiterActor:
     """The shared meter, run as a Ray actor (see :func:`limiter_actor`)."""
 
     def __init__(self, rpm: float | None, tpm: float | None, explicit: bool) -> None:
-        self._limiter = RateLimiter(rpm, tpm, explicit=explicit)
+        self._limiter = RateLimiter(rpm, tpm, explicit=explicit, burst=BURST)
 
     def reserve(self, tokens: int) -> float:
         """Seconds the caller waits before its request (see ``RateLimiter.reserve``)."""

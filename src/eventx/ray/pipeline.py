@@ -13,6 +13,7 @@ task of the block it was working on, and only that block's articles are asked ag
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, cast
 
@@ -87,19 +88,37 @@ def extraction(
     actors: Actors,
     batch_size: int,
     num_cpus: float,
+    split_blocks: bool = True,
 ) -> ray.data.Dataset:
-    """The rows of every article of ``dataset``, extracted by a pool of actors."""
+    """The rows of every article of ``dataset``, extracted by a pool of actors.
+
+    ``split_blocks`` re-blocks the input into blocks of one batch; a caller whose blocks
+    are that size already (the driver's chunks) skips the extra tasks."""
     low, high = (actors, actors) if isinstance(actors, int) else actors
     if not 1 <= low <= high:
         raise ConfigurationError(f"actors must be at least 1 (and min <= max), got {actors!r}")
     if batch_size < 1:
         raise ConfigurationError(f"batch_size must be at least 1, got {batch_size}")
-    blocks = dataset.repartition(target_num_rows_per_block=batch_size)
+    calls = batches_in_flight(int(job.settings["concurrency"]), batch_size)
+    pool = ray.data.ActorPoolStrategy(
+        min_size=low,
+        max_size=high,
+        max_tasks_in_flight_per_actor=calls,
+        max_concurrent_calls_per_actor=calls,
+    )
+    blocks = dataset.repartition(target_num_rows_per_block=batch_size) if split_blocks else dataset
     return blocks.map_batches(
         ExtractBatch,
         fn_constructor_kwargs={"job": job},
         batch_size=batch_size,
         batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(min_size=low, max_size=high),
+        compute=pool,
         num_cpus=num_cpus,
     )
+
+
+def batches_in_flight(concurrency: int, batch_size: int) -> int:
+    """Batches an actor works on at once: enough articles in progress to keep four times its
+    ``concurrency`` requests busy (a batch is done only when its slowest article is, and
+    the next one takes a scheduling round trip to arrive)."""
+    return max(2, math.ceil(4 * concurrency / batch_size))

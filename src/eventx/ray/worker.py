@@ -72,7 +72,7 @@ class ExtractBatch:
             self.extractor.in_flight = asyncio.Semaphore(self.extractor.settings.concurrency)
         rows = batch.to_pylist()
         results = list(await asyncio.gather(*(self._result(row) for row in rows)))
-        self._report(results)
+        await self._report(results)
         return result_table(results, self.job.fingerprint)
 
     async def _result(self, row: Mapping[str, Any]) -> ExtractionResult:
@@ -99,15 +99,16 @@ class ExtractBatch:
             )
             return self.extractor.failed_result(article, ErrorCategory.INPUT, message)
 
-    def _report(self, results: list[ExtractionResult]) -> None:
-        """Send the batch's counts to the collector (no answer awaited)."""
+    async def _report(self, results: list[ExtractionResult]) -> None:
+        """Send the batch's counts to the collector; counted before the batch's rows leave,
+        so the driver's summary after the last write counts every article."""
         if self.job.collector is None:
             return
         summary = RunSummary()
         for result in results:
             summary.add(result)
         summary.endpoints = self._endpoint_delta()
-        self.job.collector.add.remote(summary)
+        await self.job.collector.add.remote(summary)
 
     def _endpoint_delta(self) -> dict[str, EndpointCounts]:
         now = endpoint_counts(self.extractor)
@@ -121,7 +122,9 @@ def article_of(row: Mapping[str, Any]) -> Article | InputError:
     """The article a dataset row holds, or an :class:`InputError` saying why it holds none."""
     article_id = str(row.get("id") or "unknown")
     if row.get(INPUT_ERROR):
-        return InputError(str(row[INPUT_ERROR]), article_id=article_id)
+        unreadable = InputError(str(row[INPUT_ERROR]))  # as the loader said it, naming the article
+        unreadable.article_id = article_id
+        return unreadable
     fields = {name: _plain(row.get(name)) for name in ARTICLE_FIELDS if row.get(name) is not None}
     if "id" in fields:
         fields["id"] = str(fields["id"])
