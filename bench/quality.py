@@ -158,8 +158,9 @@ def proxy_usage(log: Path, tag: str) -> tuple[int, int, int]:
 
 
 def _tagged(entry: dict[str, Any], tag: str) -> bool:
-    found = entry.get("tag") or ""
-    return found == tag if tag == "eventx" else found != "eventx"
+    """eventx's requests go to the proxy untagged; LangExtract's carry their article."""
+    found = entry.get("tag")
+    return not found if tag == "eventx" else bool(found)
 
 
 def evaluate(gold: Path, predictions: Path, articles: Path) -> dict[str, Any]:
@@ -183,7 +184,7 @@ def run_eventx(args: argparse.Namespace, url: str, files: list[Path], workdir: P
         stale.unlink()
     command = [
         sys.executable, "-m", "eventx", "extract", *map(str, files), "-o", str(output),
-        "--base-url", f"{url}/t/eventx/v1", "--server", "llama-cpp-python",
+        "--base-url", f"{url}/v1", "--server", "llama-cpp-python",
         "--model", args.alias, "--max-output-tokens", "2048", "--concurrency", "1",
         *shlex.split(args.eventx_args),
     ]  # fmt: skip

@@ -44,7 +44,13 @@ ARTICLES = {
         "would follow in the summer."
     ),
 }
-SETTINGS = {"max_reasks": 1, "max_output_tokens": 300, "temperature": 0.0, "max_chunk_tokens": 400}
+SETTINGS = {
+    "max_reasks": 1,
+    "max_output_tokens": 300,
+    "max_chunk_tokens": 400,
+    "schema_profile": "compact",
+    "examples": "builtin",  # a 135M model copies the examples' quotes: re-asks follow
+}
 
 
 def _model() -> Path:
