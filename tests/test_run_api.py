@@ -199,3 +199,24 @@ def test_an_interrupted_run_says_how_to_resume_and_exits_130(
     assert resumed.returncode == 0
     lines = [json.loads(line)["article_id"] for line in output.read_text().splitlines()]
     assert sorted(lines) == sorted(a.id for a in synthetic(40))
+
+
+def test_a_replay_sends_what_was_recorded_with_the_recorded_settings(
+    server: ScriptedLLM, tmp_path: Path
+) -> None:
+    cassettes = tmp_path / "cassettes"
+    shaping = {"schema_profile": "compact", "examples": "builtin", "max_output_tokens": 777}
+    article = eventx.load_article(SEEDS / "003_690e5601b5893f43.txt")
+    recorded = eventx.run(
+        [article], tmp_path / "live.jsonl", record=cassettes, base_url=server.base_url,
+        api_key="sk-test", **shaping,
+    )  # fmt: skip
+    info = json.loads((cassettes / "recording.json").read_text(encoding="utf-8"))
+    assert {name: info["settings"][name] for name in shaping} == shaping
+    replayed = eventx.run([article], tmp_path / "replayed.jsonl", replay=cassettes)
+    assert (recorded.articles, replayed.articles, replayed.failed) == (1, 1, 0)
+    live, again = (
+        eventx.load_results(tmp_path / name)[0] for name in ("live.jsonl", "replayed.jsonl")
+    )
+    assert again.extraction == live.extraction
+    assert again.prompt_hash == live.prompt_hash

@@ -17,7 +17,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -51,6 +51,25 @@ class RecordingInfo:
     eventx_version: str
     endpoint_path: str = "/v1"
     """URL path of the endpoint recorded against (no host: replays match on path)."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The settings that shape the requests (:data:`REQUEST_SETTINGS`), as recorded: a
+    replay uses them unless told otherwise, so it sends the requests that were recorded."""
+
+
+REQUEST_SETTINGS = (
+    "server",
+    "schema_profile",
+    "examples",
+    "per_type",
+    "passes",
+    "max_reasks",
+    "max_output_tokens",
+    "temperature",
+    "clean",
+    "max_chunk_tokens",
+    "chunk_overlap_tokens",
+)
+"""Settings whose value changes what is sent: recorded with the cassettes."""
 
 
 def cassette_name(article_id: str) -> str:

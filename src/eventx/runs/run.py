@@ -24,7 +24,7 @@ from eventx._version import __version__
 from eventx.analysis.export import OutputFormat
 from eventx.errors import ConfigurationError, InputError
 from eventx.extraction.extractor import Extractor
-from eventx.extraction.replay import CassetteDeck, RecordingInfo
+from eventx.extraction.replay import REQUEST_SETTINGS, CassetteDeck, RecordingInfo
 from eventx.ingest.load import iter_articles
 from eventx.models import Article, ExtractionResult
 from eventx.runs.estimate import estimate_run
@@ -40,7 +40,7 @@ from eventx.runs.output import (
 from eventx.runs.runner import Runner
 from eventx.runs.store import RunStore, default_db_path
 from eventx.runs.summary import RunEstimate, RunSummary
-from eventx.settings import SettingOverrides
+from eventx.settings import SettingOverrides, Settings
 
 REPLAY_BASE = "http://replay.invalid"
 """Where replayed requests go: nowhere (``.invalid`` never resolves); cassettes answer them."""
@@ -192,12 +192,15 @@ def build_extractor(
     overrides: dict[str, Any] = dict(settings)
     info = _replay_info(deck) if deck is not None and deck.mode == "replay" else None
     if info is not None:
+        recorded = {**info.settings, "model": info.model, "mode": info.mode}
         overrides |= {
-            "model": overrides.get("model") or info.model,
-            "mode": overrides.get("mode") or info.mode,
+            name: value for name, value in recorded.items() if overrides.get(name) is None
+        }
+        overrides |= {
             "base_url": REPLAY_BASE + info.endpoint_path,
             "base_urls": (),
             "api_key": "replay",
+            "local": None,
         }
     extractor = Extractor(**overrides) if not dry_run else _dry_run_extractor(overrides)
     if info is not None and info.prompt_hash != extractor.prompt_hash:
@@ -237,7 +240,16 @@ def _recording_info(extractor: Extractor) -> RecordingInfo:
         prompt_hash=extractor.prompt_hash,
         eventx_version=__version__,
         endpoint_path=urlsplit(base_url).path.rstrip("/"),
+        settings=_request_settings(extractor.settings),
     )
+
+
+def _request_settings(settings: Settings) -> dict[str, Any]:
+    """The settings that shape the requests, as JSON values (the server as it was known)."""
+    values = settings.model_dump(mode="json", include=set(REQUEST_SETTINGS))
+    kind = settings.server_kind
+    values["server"] = kind.value if kind is not None else None
+    return values
 
 
 @contextmanager
