@@ -403,7 +403,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-retries", type=int, default=2, help="OpenAI SDK retries")
     parser.add_argument("--api-key", default="sk-local")
     parser.add_argument(
-        "--resume", action="store_true", help="keep PREFIX.raw.jsonl; skip articles it holds"
+        "--resume", action="store_true", help="keep PREFIX.raw.jsonl; skip its successful articles"
     )
     parser.add_argument(
         "--convert-python",
@@ -433,11 +433,16 @@ def settings_from(args: argparse.Namespace) -> RunSettings:
 
 
 def finished_articles(raw: Path) -> set[str]:
-    """Ids of the articles ``raw`` already holds a record for."""
+    """Ids of the articles ``raw`` holds a successful record for; failed records are
+    removed from the file, so those articles run again."""
     if not raw.exists():
         return set()
     with raw.open(encoding="utf-8") as handle:
-        return {json.loads(line)["document_id"] for line in handle if line.strip()}
+        records = [json.loads(line) for line in handle if line.strip()]
+    kept = [record for record in records if not record["run"].get("error")]
+    lines = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in kept)
+    raw.write_text(lines, encoding="utf-8")
+    return {record["document_id"] for record in kept}
 
 
 def convert(args: argparse.Namespace, raw: Path) -> None:

@@ -1,7 +1,6 @@
-"""Throughput against rate limits, and memory over long runs: eventx beside a naive loop.
+"""Throughput against rate limits: eventx beside a naive loop.
 
-    python bench/throughput.py                      # scenarios + RSS at 1,000 and 10,000
-    python bench/throughput.py --rss-sizes 1000,100000 --skip-scenarios
+    python bench/throughput.py
 
 A simulated OpenAI-compatible server (``python -m tests.llm_server``, in its own
 process) answers every article after a fixed latency and enforces requests and
@@ -16,7 +15,9 @@ retries, also in its own process) extract the same synthetic articles. Reported:
   min(RPM/60, TPM/60 / tokens per request, concurrency / latency);
 * the share of requests answered 429, wall time, and the client's peak RSS.
 
-Results are written to docs/benchmarks.md (the parts between the markers).
+Start-up, whole-process throughput (process start to exit), and memory and CPU over
+long runs are measured by ``bench/startup.py``. Results are written to
+docs/benchmarks.md (the part between the ``scenarios`` markers).
 """
 
 from __future__ import annotations
@@ -188,19 +189,6 @@ def scenario_rows(workdir: Path) -> list[str]:
     return rows
 
 
-def rss_rows(workdir: Path, sizes: list[int]) -> list[str]:
-    rows = ["| articles | ok | wall (s) | peak RSS (MB) |", "|---|---|---|---|"]
-    for size in sizes:
-        feed = workdir / f"rss-{size}.feed.jsonl"
-        write_feed(feed, size)
-        scenario = Scenario(f"rss-{size}", size, 16, 0.0, rpm=None, tpm=None)
-        run = measure("eventx", scenario, feed, workdir)
-        rows.append(f"| {size:,} | {run.ok:,} | {run.wall:.0f} | {run.peak_rss_mb:.0f} |")
-        print(rows[-1], flush=True)
-        feed.unlink()
-    return rows
-
-
 def replace_section(text: str, name: str, rows: list[str]) -> str:
     begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     head, _, rest = text.partition(begin)
@@ -250,18 +238,11 @@ def main() -> None:
         naive(Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rss-sizes", default="1000,10000", help="comma-separated sizes")
-    parser.add_argument("--skip-scenarios", action="store_true")
-    args = parser.parse_args()
-    text = DOCS.read_text(encoding="utf-8")
+    parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        if not args.skip_scenarios:
-            text = replace_section(text, "scenarios", scenario_rows(workdir))
-        sizes = [int(size) for size in args.rss_sizes.split(",") if size]
-        if sizes:
-            text = replace_section(text, "rss", rss_rows(workdir, sizes))
-    DOCS.write_text(text, encoding="utf-8")
+        rows = scenario_rows(Path(tmp))
+    text = DOCS.read_text(encoding="utf-8")
+    DOCS.write_text(replace_section(text, "scenarios", rows), encoding="utf-8")
 
 
 if __name__ == "__main__":

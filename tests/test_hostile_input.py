@@ -87,6 +87,7 @@ def _hostile_directory(root: Path) -> Path:
     return feed
 
 
+@pytest.mark.slow
 def test_a_feed_of_broken_files_fails_article_by_article_and_the_good_ones_come_out(
     any_article_server: ScriptedLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -121,6 +122,7 @@ def test_a_feed_of_broken_files_fails_article_by_article_and_the_good_ones_come_
         assert repr(key) in failed[key]["message"]  # the record names the article
 
 
+@pytest.mark.slow
 def test_long_lines_are_split_and_every_record_quotes_its_own_article(
     any_article_server: ScriptedLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,6 +225,7 @@ def test_an_injected_model_recovering_on_a_reask_keeps_only_grounded_records(
 # -- a 5 MB article ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_5_mb_article_is_sent_in_a_bounded_number_of_chunks(
     any_article_server: ScriptedLLM,
 ) -> None:

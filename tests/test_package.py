@@ -124,6 +124,24 @@ def test_import_eventx_loads_no_sdk_or_heavy_library() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_a_jsonl_run_loads_no_table_or_analysis_library(tmp_path: Path) -> None:
+    """pyarrow is for CSV/Parquet outputs and scipy for `eventx eval`: neither is in the
+    memory of an extraction that writes JSONL."""
+    code = (
+        "import sys\n"
+        "from eventx.cli import main\n"
+        "try:\n"
+        "    main(['extract', 'seeds', '--replay', 'tests/cassettes/seeds', '-o', sys.argv[1]])\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0, done.code\n"
+        "heavy = {'pyarrow', 'scipy', 'pandas', 'trafilatura', 'pypdfium2', 'docx', 'ray'}\n"
+        "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))\n"
+    )
+    command = [sys.executable, "-c", code, str(tmp_path / "events.jsonl")]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_the_layers_hold() -> None:
     lint = Path(sys.executable).parent / "lint-imports"
     done = subprocess.run([str(lint)], capture_output=True, text=True, check=False, cwd=ROOT)

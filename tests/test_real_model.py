@@ -216,7 +216,7 @@ def test_a_killed_run_leaves_no_server(model: Path, feed: Path, tmp_path: Path) 
     process = _cli(feed, tmp_path / "events.jsonl", model)
     _wait_for_server(model, process)
     os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    process.communicate()
     assert _gone(model), "the server outlived the process that started it"
 
 

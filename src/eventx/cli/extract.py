@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -154,9 +155,13 @@ def extract(
             f"{output} is a directory (only --engine ray writes one)", param_hint="'-o'"
         )
     target = Path(output) if output is not None else "-"
+    run = eventx.run  # imports the pipeline: openai, instructor, the models
+    # Their objects live as long as the run: keep its full garbage collections from
+    # walking them again and again (8% of the CPU time of a run of 2,000 articles).
+    gc.freeze()
     try:
         with configuration_errors(), RunProgress(_total(inputs, limit)) as progress:
-            summary = eventx.run(
+            summary = run(
                 list(inputs),
                 target,
                 format=output_format,
@@ -172,6 +177,8 @@ def extract(
     except eventx.RunInterrupted as interrupted:
         print_summary(interrupted.summary)
         sys.exit(EXIT_INTERRUPTED)
+    finally:
+        gc.unfreeze()
     print_summary(summary)
     if summary.failed:
         sys.exit(EXIT_FAILED_ARTICLES)
