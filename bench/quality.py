@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -43,6 +44,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = Path.home() / ".cache" / "eventx-models"
@@ -123,6 +126,7 @@ def wait_for(url: str, timeout: float = 300) -> None:
 def serving(model: Path, alias: str, workdir: Path, context: int) -> Iterator[str]:
     """The model behind the usage proxy; yields the proxy's base URL (``…/v1``)."""
     port, proxy_port = free_port(), free_port()
+    (workdir / "proxy.jsonl").unlink(missing_ok=True)  # the usage of this run alone
     server = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
          "--model_alias", alias, "--host", "127.0.0.1", "--port", str(port),
@@ -142,7 +146,11 @@ def serving(model: Path, alias: str, workdir: Path, context: int) -> Iterator[st
     finally:
         for process in (proxy, server):
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # busy decoding: it does not stop on SIGTERM
+                process.kill()
+                process.wait()
 
 
 def proxy_usage(log: Path, tag: str) -> tuple[int, int, int]:
@@ -219,12 +227,28 @@ def run_langextract(args: argparse.Namespace, url: str, files: list[Path], workd
 def _row(
     system: str, args: argparse.Namespace, output: Path, seconds: float, workdir: Path, tag: str
 ) -> Row:
-    folder, gold = ARTICLE_SETS[args.articles]
+    folder, _ = ARTICLE_SETS[args.articles]
     articles, ok = count_ok(output)
     requests, prompt, completion = proxy_usage(workdir / "proxy.jsonl", tag)
-    evaluation = evaluate(gold, output, folder)
+    evaluation = evaluate(args.gold, output, folder)
     (workdir / f"{output.stem}.eval.json").write_text(json.dumps(evaluation, indent=2))
     return Row(system, args.alias, evaluation, articles, ok, seconds, prompt, completion, requests)
+
+
+def subset_gold(gold: Path, ids: set[str], workdir: Path) -> Path:
+    """A copy of the gold file with only the articles ``ids`` (sources made absolute)."""
+    entries = yaml.safe_load(gold.read_text(encoding="utf-8"))["articles"]
+    missing = ids - {entry["id"] for entry in entries}
+    if missing:
+        raise SystemExit(f"not in {gold.name}: {', '.join(sorted(missing))}")
+    kept = [
+        {**entry, "source": str((gold.parent / entry["source"]).resolve())}
+        for entry in entries
+        if entry["id"] in ids
+    ]
+    subset = workdir / "gold-subset.yaml"
+    subset.write_text(yaml.safe_dump({"articles": kept}, allow_unicode=True), encoding="utf-8")
+    return subset
 
 
 def table(rows: list[Row]) -> str:
@@ -233,20 +257,31 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def write_docs(section: str, text: str) -> None:
+def write_docs(section: str, rows: list[str]) -> None:
+    """Put ``rows`` in the table between the section's markers in docs/benchmarks.md; a
+    row of the same system and model already there is replaced, the others are kept, so a
+    table can be filled by several runs (one per model or mode)."""
     begin, end = f"<!-- quality:{section} -->", f"<!-- /quality:{section} -->"
     page = DOCS.read_text(encoding="utf-8")
     if begin not in page:
         page = page.rstrip() + f"\n\n{begin}\n{end}\n"
     head, rest = page.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    DOCS.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")
+    old, tail = rest.split(end, 1)
+    new = {_row_key(line): line for line in rows}
+    kept = [line for line in old.strip().splitlines()[2:] if _row_key(line) not in new]
+    lines = table([]).splitlines() + kept + list(new.values())
+    DOCS.write_text(f"{head}{begin}\n" + "\n".join(lines) + f"\n{end}{tail}", encoding="utf-8")
+
+
+def _row_key(line: str) -> tuple[str, ...]:
+    return tuple(cell.strip() for cell in line.strip("|").split("|")[:2])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="a name in ~/.cache/eventx-models or a path")
     parser.add_argument("--articles", choices=sorted(ARTICLE_SETS), default="seeds")
+    parser.add_argument("--ids", help="only these articles of the set (comma-separated ids)")
     parser.add_argument("--systems", default="eventx,langextract")
     parser.add_argument("--eventx-args", default="", help="more options for eventx extract")
     parser.add_argument("--label", default="", help="names the eventx configuration")
@@ -255,14 +290,32 @@ def main() -> None:
     parser.add_argument("--langextract-python", default=LANGEXTRACT_PYTHON)
     parser.add_argument("--context", type=int, default=8192)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/eventx-quality"))
-    parser.add_argument("--write-docs", help="docs/benchmarks.md section to write the table to")
+    parser.add_argument(
+        "--write-docs", help="docs/benchmarks.md sections (comma-separated) to put the rows in"
+    )
+    parser.add_argument(
+        "--rows-from",
+        type=Path,
+        help="put the rows of this printed table in --write-docs; run nothing",
+    )
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out
+    if args.rows_from:
+        for section in filter(None, (args.write_docs or "").split(",")):
+            write_docs(section, args.rows_from.read_text(encoding="utf-8").splitlines()[2:])
+        return
     path = model_path(args.model)
     args.alias = path.stem
-    workdir = args.workdir / f"{args.alias}-{args.articles}"
+    workdir = args.workdir / f"{args.alias}-{args.articles}{'-subset' if args.ids else ''}"
     workdir.mkdir(parents=True, exist_ok=True)
-    folder, _ = ARTICLE_SETS[args.articles]
+    folder, gold = ARTICLE_SETS[args.articles]
     files = sorted(folder.glob("*.txt"))
+    if args.ids:
+        wanted = set(args.ids.split(","))
+        files = [path for path in files if path.stem in wanted]
+        args.gold = subset_gold(gold, wanted, workdir)
+    else:
+        args.gold = gold
     rows = []
     with serving(path, args.alias, workdir, args.context) as url:
         systems = args.systems.split(",")
@@ -273,8 +326,8 @@ def main() -> None:
     text = table(rows)
     print(text)
     (workdir / f"table-{args.label or 'default'}.md").write_text(text + "\n")
-    if args.write_docs:
-        write_docs(args.write_docs, text)
+    for section in filter(None, (args.write_docs or "").split(",")):
+        write_docs(section, text.splitlines()[2:])
 
 
 if __name__ == "__main__":

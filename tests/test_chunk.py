@@ -90,6 +90,7 @@ def _meeting(record_id: str, quote: str) -> dict[str, Any]:
         "type": "meeting", "id": record_id, "status": "occurred",
         "summary": f"Japan's and Norway's foreign ministers met in {city and city[1]}.",
         "participants": [{"name": "the foreign minister of Japan", "kind": "person"}],
+        "location": {"name": city and city[1]},
         "evidence": [{"quote": quote}],
     }  # fmt: skip
 

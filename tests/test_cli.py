@@ -6,10 +6,13 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from eventx import RunSummary
 from eventx.cli import main
 from eventx.cli.common import EXIT_FAILED_ARTICLES, EXIT_USAGE
+from eventx.cli.console import print_summary
 from tests.conftest import ROOT, SEED_CASSETTES, SEEDS
 
 
@@ -153,3 +156,13 @@ def test_replay_uses_the_recorded_model_even_when_another_is_configured(tmp_path
     )  # fmt: skip
     assert outcome.exit_code == 0, outcome.output
     assert json.loads(output.read_text())["error"] is None
+
+
+def test_the_summary_shows_brackets_in_messages_as_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    summary = RunSummary(articles=1, failed=1)
+    summary.failures["input"] = 1
+    summary.first_errors["input"] = 'a.pdf: pip install "eventx[documents]" to read PDF files'
+    print_summary(summary)
+    assert 'pip install "eventx[documents]"' in capsys.readouterr().err

@@ -155,3 +155,19 @@ def test_records_whose_actors_are_not_near_their_evidence_can_be_dropped(
     assert len(kept.extraction.events) == 1
     assert dropped.extraction.events == []
     assert [w.code for w in dropped.warnings] == ["actors_not_near_evidence"]
+
+
+def test_country_names_and_two_letter_codes_are_read_as_codes_not_reasked(
+    server, extractors
+) -> None:
+    meeting = copy.deepcopy(MEETING)
+    meeting["participants"][0]["country"] = "Germany"
+    meeting["participants"][1]["country"] = "pl"
+    claim = copy.deepcopy(CLAIM)
+    claim["speaker"]["country"] = "a country the model made up"
+    server.script(_answer([meeting], [claim]))
+    result = extractors(server).extract(ARTICLE)
+    assert len(server.requests) == 1
+    participants = result.extraction.events[0].participants
+    assert [actor.country for actor in participants] == ["DEU", "POL"]
+    assert result.extraction.claims[0].speaker.country is None

@@ -10,7 +10,7 @@ import eventx
 from eventx.extraction import local
 from eventx.extraction.local import LocalServer, context_size, model_alias, resolve_model
 from eventx.servers import SERVERS, Mode, Server, mode_advice, refused_mode, server_of
-from eventx.settings import LOCAL_MAX_OUTPUT_TOKENS, Settings
+from eventx.settings import LOCAL_LEVERS, LOCAL_MAX_OUTPUT_TOKENS, Settings
 
 
 def test_a_known_name_without_the_hub_says_to_pass_a_path(
@@ -62,6 +62,10 @@ def test_a_local_model_sets_sensible_defaults() -> None:
     assert settings.mode is Mode.JSON  # grammar-constrained JSON on llama-cpp-python
     assert settings.max_output_tokens == LOCAL_MAX_OUTPUT_TOKENS
     assert settings.timeout >= 600
+    for lever, value in LOCAL_LEVERS.items():  # the small-model levers, unless told otherwise
+        assert getattr(settings, lever) == value
+    told = Settings.resolve(env={"EVENTX_SCHEMA_PROFILE": "full"}, local="m.gguf")
+    assert told.schema_profile == "full"
     settings.require_endpoint()  # a local model is an endpoint: no key needed
     with pytest.raises(eventx.ConfigurationError, match="does not take mode json_schema"):
         Settings.resolve(env={}, local="m.gguf", mode="json_schema")

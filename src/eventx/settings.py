@@ -55,6 +55,9 @@ LOCAL_CONCURRENCY = 2
 and a second request lets eventx prepare the next while the model works."""
 LOCAL_TIMEOUT = 1800.0
 """Seconds to wait for one answer of a local model when no timeout is set."""
+LOCAL_LEVERS: dict[str, Any] = {"schema_profile": "compact", "examples": "builtin"}
+"""The prompt levers a local (small) model gets unless told otherwise: the ones that
+raised F1 on a 1.5B model on the development articles (docs/benchmarks.md)."""
 LOCAL_SERVER_API_KEY = "not-needed"
 """Sent when a custom ``base_url`` is set without a key: local servers ignore it."""
 
@@ -278,11 +281,13 @@ class Settings(BaseModel):
         int,
         Field(ge=100, le=10_000_000, description="Longest text sent in one request."),
         Env("EVENTX_MAX_CHUNK_TOKENS"),
+        Option(),
     ] = 6000
     chunk_overlap_tokens: Annotated[
         int,
         Field(ge=0, le=100_000, description="Overlap of consecutive chunks of a long article."),
         Env("EVENTX_CHUNK_OVERLAP_TOKENS"),
+        Option(),
     ] = 300
     max_requests_per_article: Annotated[
         int | None,
@@ -313,13 +318,16 @@ class Settings(BaseModel):
         told otherwise (a small model can repeat itself until the context is full), is given
         30 minutes an answer (a CPU reads about 50 and writes about 10 tokens a second), is
         sent two requests at a time (its server answers one at a time), and decodes greedily
-        (temperature 0: the same article gives the same answer)."""
+        (temperature 0: the same article gives the same answer). It gets the prompt levers
+        of :data:`LOCAL_LEVERS`."""
         if not isinstance(data, dict) or not data.get("local"):
             return data
         local = str(data["local"])
         name = Path(local).stem if local.lower().endswith(".gguf") else local
+        levers = {key: value for key, value in LOCAL_LEVERS.items() if data.get(key) is None}
         return {
             **data,
+            **levers,
             "model": data.get("model") or name,
             "max_output_tokens": data.get("max_output_tokens") or LOCAL_MAX_OUTPUT_TOKENS,
             "timeout": data.get("timeout") or LOCAL_TIMEOUT,

@@ -21,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from eventx import ExtractionResult, RunEstimate, RunSummary
 
@@ -206,5 +207,5 @@ def _print_table(title: str, rows: list[tuple[str, str]]) -> None:
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for name, value in rows:
-        table.add_row(name, value)
+        table.add_row(name, Text(value))  # plain text: "eventx[html]" is not markup
     stderr.print(table)

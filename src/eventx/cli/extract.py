@@ -19,6 +19,7 @@ from eventx.cli.options import (
     PACING,
     PROMPT,
     QUALITY,
+    TEXT,
     setting_options,
 )
 from eventx.cli.ray_engine import run_on_ray
@@ -49,7 +50,7 @@ from eventx.cli.ray_engine import run_on_ray
     default=None,
     help="Run store (SQLite) for resuming.  [default: OUTPUT.eventx.db; in memory for stdout]",
 )
-@setting_options(*ENDPOINT, *LOCAL, *PROMPT, *QUALITY, *BUDGET, *PACING, "clean")
+@setting_options(*ENDPOINT, *LOCAL, *PROMPT, *QUALITY, *BUDGET, *PACING, *TEXT)
 @click.option(
     "--limit",
     type=click.IntRange(1),

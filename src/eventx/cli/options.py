@@ -33,6 +33,8 @@ BUDGET = ("max_requests_per_article", "max_tokens_per_article")
 """What one article may spend."""
 PACING = ("concurrency", "rpm", "tpm")
 """How fast a batch run sends."""
+TEXT = ("clean", "max_chunk_tokens", "chunk_overlap_tokens")
+"""What the model reads of each article: cleaned or not, in parts of how many tokens."""
 
 
 def setting_options(*names: str) -> Callable[[F], F]:

@@ -40,6 +40,7 @@ from eventx.models import (
     Usage,
     clear_read_only,
 )
+from eventx.normalize.countries import country_code, is_iso3
 from eventx.settings import SchemaProfile
 
 
@@ -248,6 +249,13 @@ class ModelAnswer(ArticleExtraction):
                 numbered[key] = [_with_id(item, f"{letter}{n}") for n, item in enumerate(items, 1)]
         return numbered
 
+    @model_validator(mode="before")
+    @classmethod
+    def _country_codes(cls, data: Any) -> Any:
+        """Country values as codes: small models write ``Japan``, ``JP`` or ``jpn`` where the
+        schema asks for ``JPN``; a re-ask for that costs an answer and can lose records."""
+        return _with_country_codes(data)
+
     @model_validator(mode="after")
     def _ground_quotes(self) -> Self:
         clear_read_only(self)
@@ -267,6 +275,21 @@ def _with_id(item: Any, fallback: str) -> Any:
     if not isinstance(item, dict) or item.get("id"):
         return item
     return {**item, "id": fallback}
+
+
+def _with_country_codes(data: Any) -> Any:
+    """``data`` with every string ``country`` value that is not an ISO 3166-1 alpha-3
+    code replaced by the code it stands for, or by None (the actor's name still is
+    resolved to a country by normalization)."""
+    if isinstance(data, list):
+        return [_with_country_codes(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    fixed = {key: _with_country_codes(value) for key, value in data.items()}
+    country = fixed.get("country")
+    if isinstance(country, str) and not is_iso3(country):
+        fixed["country"] = country_code(country)
+    return fixed
 
 
 def _schema_task(task: str | None) -> str | None:

@@ -43,6 +43,7 @@ from eventx import errors
 from eventx.errors import first_line
 from eventx.extraction.answers import ArticleCall, Ask, active, current_call
 from eventx.extraction.asks import ask_article
+from eventx.extraction.checks import drop_unnamed, merge_restated_events
 from eventx.extraction.endpoints import is_endpoint_fault, pool_for
 from eventx.extraction.failures import failure_kind, is_transient
 from eventx.extraction.grounding import (
@@ -544,6 +545,7 @@ class Extractor:
             warnings += drop_unsupported(extraction, call.article.text)
         language = call.prepared.language
         warnings += normalize_extraction(extraction, call.article, language=language)
+        warnings += drop_unnamed(extraction) + merge_restated_events(extraction)
         return self._result(call, extraction=extraction, warnings=warnings)
 
     def _failed(self, call: ArticleCall, exc: Exception, on_error: OnError) -> ExtractionResult:

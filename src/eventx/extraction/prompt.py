@@ -45,7 +45,8 @@ From the article body only, extract:
 - diplomatic_protest: formal protests such as an ambassador summoned, a note, a demarche, \
 an expulsion or a recall;
 - claims: statements the article attributes to a named speaker (person, government, \
-organization, outlet or sources).
+organization or outlet); one claim per distinct statement, so a speaker quoted on three \
+points gives three claims.
 
 Rules:
 1. Ignore page junk: lists of unrelated headlines, teasers, "recent posts" or "read also" \
@@ -98,12 +99,26 @@ COMPACT_LEAVES_OUT = frozenset(
 ``Model.field`` (``*`` for any model)."""
 
 TASKS = {
-    "meeting": "Extract only meetings (events of type meeting); no other records.",
-    "aid_delivery": "Extract only aid deliveries (events of type aid_delivery); no other records.",
-    "diplomatic_protest": (
-        "Extract only diplomatic protests (events of type diplomatic_protest); no other records."
+    "meeting": (
+        "Extract only meetings (events of type meeting); no other records. If the article "
+        "reports no meeting, talks, visit or call, answer with an empty list."
     ),
-    "claim": "Extract only claims; no events.",
+    "aid_delivery": (
+        "Extract only aid deliveries (events of type aid_delivery); no other records. Most "
+        "articles report none: unless the article says a donor gives, sends or pledges aid "
+        "(weapons, money, goods, equipment) to a recipient, answer with an empty list."
+    ),
+    "diplomatic_protest": (
+        "Extract only diplomatic protests (events of type diplomatic_protest); no other "
+        "records. Most articles report none: unless the article says a state summoned an "
+        "ambassador, sent a protest note, expelled or recalled a diplomat, answer with an "
+        "empty list."
+    ),
+    "claim": (
+        "Extract only claims; no events. A claim is a statement the article attributes to a "
+        "named speaker: every one of them, one claim per statement; if there is none, answer "
+        "with an empty list."
+    ),
 }
 """What a request for one record type asks, after the article."""
 

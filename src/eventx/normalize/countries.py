@@ -79,6 +79,17 @@ def is_iso3(code: str | None) -> bool:
     return bool(code) and code in _alpha3_codes()
 
 
+def country_code(value: str) -> str | None:
+    """The alpha-3 code a model's ``country`` value stands for: an alpha-3 or alpha-2 code
+    in any case (``jpn``, ``JP``) or an English country name (``Japan``); None otherwise."""
+    code = value.strip().upper()
+    if is_iso3(code):
+        return code
+    if len(code) == 2:
+        return _alpha2_to_alpha3().get(code)
+    return resolve_country(value, "en", capitals=False)
+
+
 def english_name(alpha3: str) -> str | None:
     """The CLDR English short name of a country ('Japan', 'Russia', 'United States')."""
     country = pycountry.countries.get(alpha_3=alpha3)
