@@ -171,3 +171,49 @@ def test_country_names_and_two_letter_codes_are_read_as_codes_not_reasked(
     participants = result.extraction.events[0].participants
     assert [actor.country for actor in participants] == ["DEU", "POL"]
     assert result.extraction.claims[0].speaker.country is None
+
+
+def test_an_event_told_twice_is_merged_only_when_asked(server, extractors) -> None:
+    again = copy.deepcopy(MEETING)
+    again["evidence"] = [{"quote": "Die beiden Minister vereinbarten eine engere Abstimmung"}]
+    again.pop("date")
+    for merge, meetings in ((False, 2), (True, 1)):
+        server.script(_answer([MEETING, again]))
+        result = extractors(server, merge_restated=merge).extract(ARTICLE)
+        assert len(result.extraction.events) == meetings
+    assert len(result.extraction.events[0].evidence) == 3
+    assert [w.code for w in result.warnings] == ["restated_event_merged"]
+
+
+def test_verify_asks_about_each_event_and_drops_what_the_model_does_not_confirm(
+    server, extractors
+) -> None:
+    protest = {
+        "type": "diplomatic_protest", "id": "e2", "status": "occurred",
+        "summary": "Poland protested to Germany.", "form": "note", "grievance": "none",
+        "protester": {"name": "Poland", "kind": "state", "country": "POL"},
+        "target": {"name": "Germany", "kind": "state", "country": "DEU"},
+        "evidence": [{"quote": "Die beiden Minister vereinbarten eine engere Abstimmung"}],
+    }  # fmt: skip
+    server.script(
+        _answer([MEETING, protest], [CLAIM]),
+        llm.answer({"holds": True}),
+        llm.answer({"holds": False}),
+    )
+    result = extractors(server, verify=True).extract(ARTICLE)
+    assert len(server.requests) == 3  # the extraction, then one check per event
+    meeting_check, protest_check = (_user(request) for request in server.requests[1:])
+    assert "Annalena Baerbock and Radosław Sikorski met" in meeting_check
+    assert "Passage: «Am 3. März trafen sich die Außenminister" in meeting_check
+    assert "Poland formally protested to Germany" in protest_check
+    assert [event.type for event in result.extraction.events] == ["meeting"]
+    assert len(result.extraction.claims) == 1  # claims are not checked
+    assert [(w.code, w.record_id) for w in result.warnings] == [("not_confirmed_dropped", "e2")]
+    assert result.usage.requests == 3
+
+
+def test_a_check_without_a_usable_answer_keeps_the_event(server, extractors) -> None:
+    server.script(_answer([MEETING]), llm.malformed(), llm.malformed())
+    result = extractors(server, verify=True).extract(ARTICLE)
+    assert [event.type for event in result.extraction.events] == ["meeting"]
+    assert [w.code for w in result.warnings] == ["check_failed"]

@@ -55,9 +55,15 @@ LOCAL_CONCURRENCY = 2
 and a second request lets eventx prepare the next while the model works."""
 LOCAL_TIMEOUT = 1800.0
 """Seconds to wait for one answer of a local model when no timeout is set."""
-LOCAL_LEVERS: dict[str, Any] = {"schema_profile": "compact", "examples": "builtin"}
+LOCAL_LEVERS: dict[str, Any] = {
+    "schema_profile": "compact",
+    "examples": "builtin",
+    "max_chunk_tokens": 300,
+    "chunk_overlap_tokens": 40,
+}
 """The prompt levers a local (small) model gets unless told otherwise: the ones that
-raised F1 on a 1.5B model on the development articles (docs/benchmarks.md)."""
+raised F1 on a 1.5B model on the development articles (docs/benchmarks.md). A small model
+finds more in a few sentences at a time than in a whole article."""
 LOCAL_SERVER_API_KEY = "not-needed"
 """Sent when a custom ``base_url`` is set without a key: local servers ignore it."""
 
@@ -247,6 +253,24 @@ class Settings(BaseModel):
             description="Drop records none of whose actors is named in or near their evidence.",
         ),
         Env("EVENTX_ACTORS_NEAR_EVIDENCE"),
+        Option(),
+    ] = False
+    verify: Annotated[
+        bool,
+        Field(
+            description="Ask the model, event by event, whether the evidence states the event; "
+            "drop those it does not confirm (one short request per event).",
+        ),
+        Env("EVENTX_VERIFY"),
+        Option(),
+    ] = False
+    merge_restated: Annotated[
+        bool,
+        Field(
+            description="Merge events of one type and status between the same parties whose "
+            "dates, places and triggers do not disagree (one event told twice).",
+        ),
+        Env("EVENTX_MERGE_RESTATED"),
         Option(),
     ] = False
     fuzzy_threshold: Annotated[
@@ -491,6 +515,8 @@ class SettingOverrides(TypedDict, total=False):
     temperature: float | None
     grounding: GroundingPolicy | str | None
     actors_near_evidence: bool | None
+    verify: bool | None
+    merge_restated: bool | None
     fuzzy_threshold: float | None
     rpm: int | None
     tpm: int | None

@@ -27,7 +27,14 @@ LOCAL = ("local",)
 """A model run on this machine for the run."""
 PROMPT = ("schema_profile", "examples", "per_type", "passes")
 """What the model is offered and asked: schema profile, worked examples, passes."""
-QUALITY = ("grounding", "actors_near_evidence", "max_reasks", "max_output_tokens")
+QUALITY = (
+    "grounding",
+    "actors_near_evidence",
+    "verify",
+    "merge_restated",
+    "max_reasks",
+    "max_output_tokens",
+)
 """How answers are checked and re-asked."""
 BUDGET = ("max_requests_per_article", "max_tokens_per_article")
 """What one article may spend."""

@@ -64,6 +64,7 @@ from eventx.extraction.requests import (
     estimate_request_tokens,
 )
 from eventx.extraction.retry import BackoffWait
+from eventx.extraction.verify import CheckFn, verify_events
 from eventx.ingest.prepare import prepare
 from eventx.ingest.tokens import count_tokens
 from eventx.models import (
@@ -208,7 +209,10 @@ class Extractor:
             answer = create(**self.plan.instructor_request(call.prepared, request, listing))
             return call.finish(answer)
 
-        return _run_now(self._extract(call, ask, on_error))
+        async def check(messages: list[dict[str, str]]) -> bool:
+            return bool(create(**self.plan.check_request(messages)).holds)
+
+        return _run_now(self._extract(call, ask, on_error, check))
 
     async def aextract(
         self,
@@ -234,7 +238,10 @@ class Extractor:
             request_body = self.plan.instructor_request(call.prepared, request, listing)
             return call.finish(await create(**request_body))
 
-        return await self._extract(call, ask, on_error)
+        async def check(messages: list[dict[str, str]]) -> bool:
+            return bool((await create(**self.plan.check_request(messages))).holds)
+
+        return await self._extract(call, ask, on_error, check)
 
     @property
     def fingerprint(self) -> dict[str, str]:
@@ -290,6 +297,7 @@ class Extractor:
         call: ArticleCall,
         ask: Callable[[Ask, str | None], Awaitable[list[ArticleExtraction]]],
         on_error: OnError,
+        check: CheckFn,
     ) -> ExtractionResult:
         passes = self.settings.passes
         with active(call):
@@ -299,7 +307,10 @@ class Extractor:
                 )
             except Exception as exc:
                 return self._failed(call, exc, on_error)
-        return self._succeeded(call, call.merge(kept), on_error)
+            extraction = call.merge(kept)
+            if self.settings.verify:
+                call.warnings += await verify_events(extraction, call.article.text, check)
+        return self._succeeded(call, extraction, on_error)
 
     @property
     def _instructor_mode(self) -> instructor.Mode:
@@ -545,7 +556,9 @@ class Extractor:
             warnings += drop_unsupported(extraction, call.article.text)
         language = call.prepared.language
         warnings += normalize_extraction(extraction, call.article, language=language)
-        warnings += drop_unnamed(extraction) + merge_restated_events(extraction)
+        warnings += drop_unnamed(extraction)
+        if self.settings.merge_restated:
+            warnings += merge_restated_events(extraction)
         return self._result(call, extraction=extraction, warnings=warnings)
 
     def _failed(self, call: ArticleCall, exc: Exception, on_error: OnError) -> ExtractionResult:

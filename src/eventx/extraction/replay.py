@@ -62,6 +62,7 @@ REQUEST_SETTINGS = (
     "examples",
     "per_type",
     "passes",
+    "verify",
     "max_reasks",
     "max_output_tokens",
     "temperature",

@@ -35,6 +35,7 @@ from eventx.extraction.prompt import (
     schema_outline,
 )
 from eventx.extraction.tokens import count_message_tokens
+from eventx.extraction.verify import Verdict, check_digest
 from eventx.ingest.prepare import PreparedArticle
 from eventx.ingest.tokens import count_tokens
 from eventx.models import ArticleExtraction
@@ -49,6 +50,8 @@ INSTRUCTOR_MODES = {
 }
 RECORD_TYPES = ("meeting", "aid_delivery", "diplomatic_protest", "claim")
 """The asks of one part when every record type gets a request of its own."""
+CHECK_OUTPUT_TOKENS = 20
+"""Room for a check's answer, ``{"holds": false}``."""
 DEFAULT_OUTPUT_ESTIMATE = 2_000
 """Output tokens counted against the token rate when ``max_output_tokens`` is not set."""
 
@@ -72,9 +75,12 @@ class RequestPlan:
 
     @property
     def prompt_hash(self) -> str:
-        """A short hash of everything fixed in the prompt, the wording of re-asks included."""
-        reask = reask_message([Ungrounded("e1", "…")])
-        parts = PromptParts(self.parts.instructions + reask, self.parts.schema, self.parts.examples)
+        """A short hash of everything fixed in the prompt, the wording of re-asks and of
+        checks (with ``verify``) included."""
+        fixed = self.parts.instructions + reask_message([Ungrounded("e1", "…")])
+        if self.settings.verify:
+            fixed += check_digest()
+        parts = PromptParts(fixed, self.parts.schema, self.parts.examples)
         return prompt_hash(ArticleExtraction, parts, self.settings.schema_profile)
 
     @property
@@ -102,6 +108,20 @@ class RequestPlan:
         }
         if self.settings.max_output_tokens is not None:
             request["max_tokens"] = self.settings.max_output_tokens
+        if self.settings.temperature is not None:
+            request["temperature"] = self.settings.temperature
+        return request
+
+    def check_request(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        """The arguments of instructor's ``create`` for one check of an event."""
+        request: dict[str, Any] = {
+            "response_model": Verdict,
+            "max_retries": 1,
+            "strict": False,
+            "model": self.settings.model,
+            "messages": messages,
+            "max_tokens": CHECK_OUTPUT_TOKENS,
+        }
         if self.settings.temperature is not None:
             request["temperature"] = self.settings.temperature
         return request
