@@ -259,11 +259,12 @@ def evaluation_block(cassettes: Path = ROOT / "tests" / "cassettes" / "seeds") -
             raise RuntimeError(outcome.output)
         evaluation = evaluate(load_gold(ROOT / "gold/seeds.yaml"), load_results(output))
     where = cassettes.relative_to(ROOT)
+    name = "events.jsonl" if cassettes.name == "seeds" else f"{cassettes.name}.jsonl"
     commands = "\n".join(
         f"$ {command}"
         for command in (
-            f"eventx extract seeds/ --replay {where} -o events.jsonl",
-            "eventx eval --gold gold/seeds.yaml --pred events.jsonl",
+            f"eventx extract seeds/ --replay {where} -o {name}",
+            f"eventx eval --gold gold/seeds.yaml --pred {name}",
         )
     )
     return f"```console\n{commands}\n{format_evaluation(evaluation)}\n```"

@@ -44,7 +44,12 @@ def _blocks(page: Path) -> list[tuple[str, str]]:
 @pytest.fixture
 def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A scratch directory laid out like the repository's top level."""
-    for part in ("seeds", "gold", "tests/cassettes/seeds"):
+    for part in (
+        "seeds",
+        "gold",
+        "tests/cassettes/seeds",
+        "tests/cassettes/seeds-qwen2.5-coder-1.5b",
+    ):
         shutil.copytree(ROOT / part, tmp_path / part)
     monkeypatch.chdir(tmp_path)
     return tmp_path
