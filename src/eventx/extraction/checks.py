@@ -21,8 +21,8 @@ has to catch what models write when they have no name.
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from eventx.extraction.merge import absorb_evidence, rename_references
 from eventx.models import ArticleExtraction, Event, EventBase, ResultWarning
 from eventx.normalize.countries import name_key
 
@@ -84,7 +84,7 @@ def merge_restated_events(extraction: ArticleExtraction) -> list[ResultWarning]:
         _absorb(first, event)
         merged[event.id] = first.id
     extraction.events = kept
-    _redirect(extraction, merged)
+    rename_references(extraction, merged)  # a protest's trigger follows its event
     return [
         ResultWarning(
             code="restated_event_merged",
@@ -100,11 +100,10 @@ def _restates(event: EventBase, earlier: EventBase) -> bool:
         return False
     if _party_names(event) != _party_names(earlier) or not _party_names(event):
         return False
-    references = getattr(type(event), "REFERENCES", ())
     return (
         _agree(_date_key(event), _date_key(earlier))
         and _agree(_place_key(event), _place_key(earlier))
-        and all(_agree(getattr(event, r), getattr(earlier, r)) for r in references)
+        and all(_agree(getattr(event, r), getattr(earlier, r)) for r in event.REFERENCES)
     )
 
 
@@ -132,19 +131,7 @@ def _party_names(event: EventBase) -> frozenset[str]:
     )
 
 
-def _absorb(first: EventBase, other: EventBase) -> None:
-    seen = {(item.start, item.end, item.quote) for item in first.evidence}
-    first.evidence += [
-        item for item in other.evidence if (item.start, item.end, item.quote) not in seen
-    ]
+def _absorb(first: Event, other: Event) -> None:
+    absorb_evidence(first, other)
     if first.date is None:
         first.date = other.date
-
-
-def _redirect(extraction: ArticleExtraction, merged: dict[str, str]) -> None:
-    """Point references to a merged event (a protest's trigger) at the event kept."""
-    for record in extraction.records():
-        for reference in getattr(type(record), "REFERENCES", ()):
-            target: Any = getattr(record, reference, None)
-            if target in merged:
-                setattr(record, reference, merged[target])

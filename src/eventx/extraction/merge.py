@@ -22,11 +22,11 @@ def number_ids(extraction: ArticleExtraction, chunk: int) -> dict[str, str]:
     renamed = {record.id: f"p{chunk}-{record.id}" for record in extraction.records()}
     for record in extraction.records():
         record.id = renamed[record.id]
-    _rename_references(extraction, renamed)
+    rename_references(extraction, renamed)
     return renamed
 
 
-def _rename_references(extraction: ArticleExtraction, renamed: dict[str, str]) -> None:
+def rename_references(extraction: ArticleExtraction, renamed: dict[str, str]) -> None:
     """Point every reference to an id in ``renamed`` at the id it maps to."""
     for event in extraction.events:
         for name in event.REFERENCES:
@@ -72,7 +72,7 @@ def _repeats(first: Evidence, second: Evidence) -> bool:
     return same_span or _fold(first.quote) == _fold(second.quote)
 
 
-def _absorb(kept: Record, duplicate: Record) -> None:
+def absorb_evidence(kept: Record, duplicate: Record) -> None:
     """Add the duplicate's evidence that the kept record lacks."""
     for evidence in duplicate.evidence:
         if not any(_repeats(evidence, own) for own in kept.evidence):
@@ -119,10 +119,10 @@ def merge_parts(parts: list[ArticleExtraction]) -> Merged:
                 _append(merged, record)
                 continue
             taken.add(id(same))
-            _absorb(same, record)
+            absorb_evidence(same, record)
             redirect[record.id] = same.id
     merged.dateline = next((part.dateline for part in parts if part.dateline), None)
-    _rename_references(merged, redirect)
+    rename_references(merged, redirect)
     return Merged(merged, redirect)
 
 
