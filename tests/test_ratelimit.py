@@ -69,3 +69,19 @@ def test_a_limit_that_is_not_whole_requests_a_second_is_capped_below_it() -> Non
             clock.now += wait
         sends.append(clock.now)
     assert _most_in_one_second(sends) == 8
+
+
+def test_a_spare_request_leaves_room_for_requests_that_arrive_late() -> None:
+    """A meter in another process admits requests that reach the provider one round trip
+    later, some later than others: a request admitted just before the edge of one of the
+    provider's seconds can land in the next one, with those admitted in it. One request a
+    second is kept spare for it."""
+    clock = Clock()
+    limiter = RateLimiter(600, None, clock=clock, spare=1)
+    clock.now += limiter.reserve(100) + 5  # late: every slot of the burst has passed
+    admitted = []
+    for _ in range(40):
+        while (wait := limiter.admit(100)) > 0:
+            clock.now += wait
+        admitted.append(clock.now)
+    assert _most_in_one_second(admitted) == 9

@@ -90,6 +90,10 @@ class RateLimiter:
         burst: seconds of pace that may be caught up after requests came late (a token
             bucket of that depth); 0, the default, paces strictly. The one-second window
             caps every second either way.
+        spare: requests per window left unused, for requests that reach the provider
+            after a variable delay (a limiter in another process): requests admitted
+            across the edge of one of the provider's windows can then land in the same
+            one. 0, the default, for a limiter in the sending process.
     """
 
     def __init__(
@@ -100,11 +104,13 @@ class RateLimiter:
         explicit: bool = False,
         clock: Callable[[], float] = time.monotonic,
         burst: float = 0.0,
+        spare: int = 0,
     ) -> None:
         self.rpm = rpm
         self.tpm = tpm
         self._explicit = explicit
         self._burst = burst
+        self._spare = spare
         self._clock = clock
         self._lock = threading.Lock()
         self._next_request_at = 0.0
@@ -181,7 +187,7 @@ class RateLimiter:
         9 requests a second where 9.8 are allowed for.
         """
         limit = (self.rpm or 0) * self._factor / 60 * WINDOW
-        return max(1, min(math.ceil(pace * WINDOW), math.floor(limit)))
+        return max(1, min(math.ceil(pace * WINDOW), math.floor(limit)) - self._spare)
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Learn from a response: its status and its rate-limit headers."""

@@ -29,13 +29,17 @@ BURST = 0.25
 """Seconds of pace the shared meter catches up when requests reach it late (workers on
 other processes and nodes, each call a network round trip); the one-second window still
 caps every second at the limit."""
+SPARE = 1
+"""Requests per second the shared meter leaves unused: a worker sends a request one
+round trip after the meter admitted it, so requests admitted on either side of the edge
+of one of the provider's seconds can land in the same one."""
 
 
 class LimiterActor:
     """The shared meter, run as a Ray actor (see :func:`limiter_actor`)."""
 
     def __init__(self, rpm: float | None, tpm: float | None, explicit: bool) -> None:
-        self._limiter = RateLimiter(rpm, tpm, explicit=explicit, burst=BURST)
+        self._limiter = RateLimiter(rpm, tpm, explicit=explicit, burst=BURST, spare=SPARE)
 
     def reserve(self, tokens: int) -> float:
         """Seconds the caller waits before its request (see ``RateLimiter.reserve``)."""
