@@ -55,6 +55,22 @@ def test_one_request_per_record_type_narrows_each_schema(server, extractors) -> 
     assert [claim.id for claim in result.extraction.claims] == ["c1"]
 
 
+def test_claims_apart_asks_events_and_claims_in_two_requests(server, extractors) -> None:
+    server.script(_answer([MEETING]), _answer(claims=[CLAIM]))
+    result = extractors(server, claims_apart=True, mode="tools").extract(ARTICLE)
+    assert len(server.requests) == 2
+    tasks = [_user(request).rsplit("Task: ", 1)[1] for request in server.requests]
+    assert tasks[0].startswith("Extract only events")
+    assert tasks[1].startswith("Extract only claims")
+    schemas = [request["tools"][0]["function"]["parameters"] for request in server.requests]
+    assert list(schemas[0]["properties"]) == ["events"]
+    assert set(schemas[0]["$defs"]) >= {"MeetingEvent", "AidDelivery", "DiplomaticProtest"}
+    assert list(schemas[1]["properties"]) == ["claims"]
+    assert _system(server.requests[0]) == _system(server.requests[1])  # one cacheable prefix
+    assert [event.type for event in result.extraction.events] == ["meeting"]
+    assert [claim.id for claim in result.extraction.claims] == ["c1"]
+
+
 def test_a_recall_pass_lists_what_was_found_and_adds_only_what_is_new(server, extractors) -> None:
     server.script(_answer([MEETING]), _answer([MEETING], [CLAIM]))
     result = extractors(server, passes=2).extract(ARTICLE)

@@ -46,6 +46,8 @@ DEFAULT_MODEL = "gpt-4.1-mini"
 DEFAULT_OPENAI_RPM = 500
 DEFAULT_OPENAI_TPM = 200_000
 DEFAULT_FUZZY_THRESHOLD = 90.0
+RECORD_TYPES = ("meeting", "aid_delivery", "diplomatic_protest", "claim")
+"""The asks of one part when every record type gets a request of its own."""
 """Minimum rapidfuzz partial_ratio (0-100) for a fuzzy evidence match; tuned so that one or
 two changed words in a clause still match while a different sentence does not."""
 LOCAL_MAX_OUTPUT_TOKENS = 2048
@@ -203,6 +205,15 @@ class Settings(BaseModel):
         bool,
         Field(description="Ask for each record type in a request of its own (small models)."),
         Env("EVENTX_PER_TYPE"),
+        Option(),
+    ] = False
+    claims_apart: Annotated[
+        bool,
+        Field(
+            description="Ask for claims in a request of their own and for events in another "
+            "(small models)."
+        ),
+        Env("EVENTX_CLAIMS_APART"),
         Option(),
     ] = False
     passes: Annotated[
@@ -456,8 +467,16 @@ class Settings(BaseModel):
     @property
     def asks_per_part(self) -> int:
         """Requests each part of an article is asked in, re-asks aside: one, or one per
-        record type, plus the recall passes."""
-        return (4 if self.per_type else 1) + self.passes - 1
+        record type, or two (events, claims), plus the recall passes."""
+        return len(self.tasks) + self.passes - 1
+
+    @property
+    def tasks(self) -> tuple[str | None, ...]:
+        """What each part of an article is asked first: every record type at once
+        (``None``), events and claims apart, or each record type apart."""
+        if self.per_type:
+            return RECORD_TYPES
+        return ("events", "claim") if self.claims_apart else (None,)
 
     def request_budget(self, chunks: int) -> int:
         """HTTP requests an article sent in ``chunks`` parts may send, all included.
@@ -507,6 +526,7 @@ class SettingOverrides(TypedDict, total=False):
     schema_profile: Literal["full", "compact"] | None
     examples: str | None
     per_type: bool | None
+    claims_apart: bool | None
     passes: int | None
     max_reasks: int | None
     max_transient_retries: int | None

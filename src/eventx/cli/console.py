@@ -95,8 +95,12 @@ class RunProgress:
 
 
 def print_result_line(number: int, result: ExtractionResult) -> None:
-    """One line for one finished article: what was found, or why it failed."""
-    stderr.print(_line(number, result), markup=False)
+    """One line for one finished article: what was found, or why it failed.
+
+    Written as it is, not through rich, so that a log line is never wrapped at the
+    console's width.
+    """
+    stderr.file.write(_line(number, result) + "\n")
 
 
 def _line(number: int, result: ExtractionResult) -> str:

@@ -1,7 +1,8 @@
 """The asks of one article: which requests it gets, and what happens when one fails.
 
 Each part of an article (a chunk, or the whole text) gets one ask for every record
-type at once, or one ask per record type (``per_type``); then, with ``passes`` above
+type at once, one for events and one for claims (``claims_apart``), or one ask per
+record type (``per_type``); then, with ``passes`` above
 1, recall asks that list what was found and ask for what is missing. An ask whose
 answer was cut off at the output limit is asked again as two halves of its text, up to
 :data:`MAX_SPLIT_DEPTH` times. An ask that ends invalid keeps whatever its earlier

@@ -31,6 +31,8 @@ from typing import Any, Literal, Self, TypeVar, Unpack
 import instructor
 import openai
 from instructor.core import InstructorRetryException
+from openai._constants import RAW_RESPONSE_HEADER
+from openai.types.chat import ChatCompletion
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -93,6 +95,17 @@ OnError = Literal["raise", "record"]
 SleepFn = Callable[[float], None]
 AsyncSleepFn = Callable[[float], Awaitable[None]]
 _T = TypeVar("_T")
+
+CHAT_COMPLETIONS = "/chat/completions"
+_RAW_RESPONSE: Any = {"headers": {RAW_RESPONSE_HEADER: "true"}}
+"""Options of a request posted through the SDK: the response itself (status, headers,
+then ``parse()``), the switch its ``with_raw_response`` sets.
+
+Requests are posted as they are, not through ``chat.completions.create``: the bodies
+instructor builds are plain JSON already, and ``create`` walks every body through the
+SDK's typed-dict transform first, about 1 ms of CPU a request for a prompt of two
+messages and a schema.
+"""
 
 LOCAL_ENDPOINT = "http://127.0.0.1/v1"
 """Where a local model is served (its port is chosen when it starts)."""
@@ -405,7 +418,9 @@ class Extractor:
             self._sleep(delay)
         call.usage.requests += 1
         with self._observed(), self._endpoint() as base_url:
-            raw = self._openai(base_url).chat.completions.with_raw_response.create(**kwargs)
+            raw: Any = self._openai(base_url).post(
+                CHAT_COMPLETIONS, cast_to=ChatCompletion, body=kwargs, options=_RAW_RESPONSE
+            )
         self.limiter.observe(raw.status_code, raw.headers)
         return raw.parse()
 
@@ -420,7 +435,9 @@ class Extractor:
             call.usage.requests += 1
             with self._observed(), self._endpoint() as base_url:
                 client = self._async_openai(base_url)
-                raw = await client.chat.completions.with_raw_response.create(**kwargs)
+                raw: Any = await client.post(
+                    CHAT_COMPLETIONS, cast_to=ChatCompletion, body=kwargs, options=_RAW_RESPONSE
+                )
         self.limiter.observe(raw.status_code, raw.headers)
         return raw.parse()
 

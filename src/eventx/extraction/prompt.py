@@ -99,6 +99,10 @@ COMPACT_LEAVES_OUT = frozenset(
 ``Model.field`` (``*`` for any model)."""
 
 TASKS = {
+    "events": (
+        "Extract only events (meetings, aid deliveries, diplomatic protests); no claims. If "
+        "the article reports none, answer with an empty list."
+    ),
     "meeting": (
         "Extract only meetings (events of type meeting); no other records. If the article "
         "reports no meeting, talks, visit or call, answer with an empty list."
@@ -204,10 +208,13 @@ def _drop_unused_definitions(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _only_events_of(schema: dict[str, Any], task: str) -> dict[str, Any]:
-    """The schema narrowed to one record type: ``claim``, or one event type."""
+    """The schema narrowed to ``claim``, to ``events`` (every event type), or to one
+    event type."""
     properties = dict(schema["properties"])
     if task == "claim":
         properties.pop("events", None)
+    elif task == "events":
+        properties.pop("claims", None)
     else:
         properties.pop("claims", None)
         events = properties["events"]

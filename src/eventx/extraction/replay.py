@@ -61,6 +61,7 @@ REQUEST_SETTINGS = (
     "schema_profile",
     "examples",
     "per_type",
+    "claims_apart",
     "passes",
     "verify",
     "max_reasks",

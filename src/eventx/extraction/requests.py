@@ -48,8 +48,6 @@ INSTRUCTOR_MODES = {
     Mode.JSON: instructor.Mode.JSON_SCHEMA,
     Mode.MD_JSON: instructor.Mode.MD_JSON,
 }
-RECORD_TYPES = ("meeting", "aid_delivery", "diplomatic_protest", "claim")
-"""The asks of one part when every record type gets a request of its own."""
 CHECK_OUTPUT_TOKENS = 20
 """Room for a check's answer, ``{"holds": false}``."""
 DEFAULT_OUTPUT_ESTIMATE = 2_000
@@ -85,8 +83,8 @@ class RequestPlan:
 
     @property
     def tasks(self) -> tuple[str | None, ...]:
-        """What each part of an article is asked: everything at once, or type by type."""
-        return RECORD_TYPES if self.settings.per_type else (None,)
+        """What each part of an article is asked (see ``Settings.tasks``)."""
+        return self.settings.tasks
 
     def response_model(self, ask: Ask) -> type[ModelAnswer]:
         """The answer model of ``ask``, as instructor takes it."""
