@@ -19,6 +19,11 @@ class Clock:
 def _send(limiter: RateLimiter, clock: Clock) -> float:
     """Wait as the extractor does (reserve a slot, then the window), send; the send time."""
     clock.now += limiter.reserve(100)
+    return _admit(limiter, clock)
+
+
+def _admit(limiter: RateLimiter, clock: Clock) -> float:
+    """Wait until the window admits a request, send; the send time."""
     while (wait := limiter.admit(100)) > 0:
         clock.now += wait
     return clock.now
@@ -42,11 +47,7 @@ def test_requests_sent_late_bunch_up_to_the_limit_and_no_further() -> None:
     waits = [limiter.reserve(100) for _ in range(40)]  # 40 workers take their slots
     assert waits[-1] == pytest.approx(39 / (10 * HEADROOM))
     clock.now += 2.5  # the event loop was busy: every slot so far has passed
-    sends = []
-    for _ in range(40):
-        while (wait := limiter.admit(100)) > 0:
-            clock.now += wait
-        sends.append(clock.now)
+    sends = [_admit(limiter, clock) for _ in range(40)]
     assert _most_in_one_second(sends) == 10
 
 
@@ -63,11 +64,7 @@ def test_a_limit_that_is_not_whole_requests_a_second_is_capped_below_it() -> Non
     waits = [limiter.reserve(100) for _ in range(30)]
     assert waits[-1] > 0
     clock.now += 5
-    sends = []
-    for _ in range(30):
-        while (wait := limiter.admit(100)) > 0:
-            clock.now += wait
-        sends.append(clock.now)
+    sends = [_admit(limiter, clock) for _ in range(30)]
     assert _most_in_one_second(sends) == 8
 
 
@@ -79,9 +76,5 @@ def test_a_spare_request_leaves_room_for_requests_that_arrive_late() -> None:
     clock = Clock()
     limiter = RateLimiter(600, None, clock=clock, spare=1)
     clock.now += limiter.reserve(100) + 5  # late: every slot of the burst has passed
-    admitted = []
-    for _ in range(40):
-        while (wait := limiter.admit(100)) > 0:
-            clock.now += wait
-        admitted.append(clock.now)
+    admitted = [_admit(limiter, clock) for _ in range(40)]
     assert _most_in_one_second(admitted) == 9

@@ -46,10 +46,10 @@ DEFAULT_MODEL = "gpt-4.1-mini"
 DEFAULT_OPENAI_RPM = 500
 DEFAULT_OPENAI_TPM = 200_000
 DEFAULT_FUZZY_THRESHOLD = 90.0
-RECORD_TYPES = ("meeting", "aid_delivery", "diplomatic_protest", "claim")
-"""The asks of one part when every record type gets a request of its own."""
 """Minimum rapidfuzz partial_ratio (0-100) for a fuzzy evidence match; tuned so that one or
 two changed words in a clause still match while a different sentence does not."""
+RECORD_TYPES = ("meeting", "aid_delivery", "diplomatic_protest", "claim")
+"""The asks of one part when every record type gets a request of its own."""
 LOCAL_MAX_OUTPUT_TOKENS = 2048
 """The output limit of a local model when none is set."""
 LOCAL_CONCURRENCY = 2

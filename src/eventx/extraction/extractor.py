@@ -300,7 +300,7 @@ class Extractor:
         return [
             self.plan.body(prepared, Ask(part, task))
             for part in prepared.parts
-            for task in self.plan.tasks
+            for task in self.settings.tasks
         ]
 
     # -- asking -------------------------------------------------------------------
@@ -316,7 +316,7 @@ class Extractor:
         with active(call):
             try:
                 kept = await ask_article(
-                    call, self.plan.tasks, passes, ask, lambda exc: self._classify(call, exc)
+                    call, self.settings.tasks, passes, ask, lambda exc: self._classify(call, exc)
                 )
             except Exception as exc:
                 return self._failed(call, exc, on_error)

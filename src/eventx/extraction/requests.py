@@ -81,11 +81,6 @@ class RequestPlan:
         parts = PromptParts(fixed, self.parts.schema, self.parts.examples)
         return prompt_hash(ArticleExtraction, parts, self.settings.schema_profile)
 
-    @property
-    def tasks(self) -> tuple[str | None, ...]:
-        """What each part of an article is asked (see ``Settings.tasks``)."""
-        return self.settings.tasks
-
     def response_model(self, ask: Ask) -> type[ModelAnswer]:
         """The answer model of ``ask``, as instructor takes it."""
         return instructor_model(answer_model(self.settings.schema_profile, ask.task))
