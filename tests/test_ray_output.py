@@ -5,9 +5,11 @@ No Ray cluster is needed: the rows and the scan are plain pyarrow over files.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -155,3 +157,32 @@ def test_rows_become_articles_or_say_why_not() -> None:
     unreadable = article_of({"id": "y", "input_error": "cannot read y.pdf"})
     assert isinstance(unreadable, InputError)
     assert (unreadable.article_id, str(unreadable)) == ("y", "cannot read y.pdf")
+
+
+class _Meter:
+    """Stands in for the limiter actor: ``admit.remote`` answers yes after ``delays``."""
+
+    def __init__(self, *delays: float) -> None:
+        self.delays = list(delays)
+        self.asked = 0
+        self.admit = self
+
+    def remote(self, tokens: int) -> Any:
+        self.asked += 1
+        delay = self.delays.pop(0)
+
+        async def answer() -> float:
+            await asyncio.sleep(delay)
+            return 0.0
+
+        return answer()
+
+
+def test_a_yes_that_reaches_a_busy_worker_late_is_asked_once_more() -> None:
+    from eventx.ray.limiter import STALE_ADMISSION, SharedRateLimiter
+
+    prompt = SharedRateLimiter(_Meter(0.0))
+    late = SharedRateLimiter(_Meter(STALE_ADMISSION + 0.05, STALE_ADMISSION + 0.05))
+    assert asyncio.run(prompt.aadmit(100)) == 0.0
+    assert asyncio.run(late.aadmit(100)) == 0.0
+    assert (prompt.actor.asked, late.actor.asked) == (1, 2)  # once more, not again and again

@@ -16,6 +16,7 @@ against the same endpoint and model share it, and restarted by Ray if its proces
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +34,12 @@ SPARE = 1
 """Requests per second the shared meter leaves unused: a worker sends a request one
 round trip after the meter admitted it, so requests admitted on either side of the edge
 of one of the provider's seconds can land in the same one."""
+STALE_ADMISSION = 0.2
+"""Seconds after which the meter's yes reaches the worker too late to act on: a worker
+whose event loop was busy would otherwise send every request admitted meanwhile at once,
+into the same second of the provider as the requests admitted after them. Such a
+request asks once more (its first slot stays counted, which errs on the side of the
+limit)."""
 
 
 class LimiterActor:
@@ -104,8 +111,13 @@ class SharedRateLimiter(RateLimiter):
         return float(await self.actor.reserve.remote(tokens))
 
     async def aadmit(self, tokens: int) -> float:
-        """:meth:`admit`, awaiting the actor's answer."""
-        return float(await self.actor.admit.remote(tokens))
+        """:meth:`admit`, awaiting the actor's answer; a yes that took longer than
+        :data:`STALE_ADMISSION` to arrive is asked once more."""
+        asked = time.monotonic()
+        wait = float(await self.actor.admit.remote(tokens))
+        if wait == 0.0 and time.monotonic() - asked > STALE_ADMISSION:
+            wait = float(await self.actor.admit.remote(tokens))
+        return wait
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Tell the actor a response's status and rate-limit headers; no answer awaited."""
