@@ -130,9 +130,10 @@ def settings_reference() -> str:
     for name, info in Settings.model_fields.items():
         env = ", ".join(f"`{variable}`" for variable in Settings.env_names(name)) or "—"
         option = Settings.option_of(name)
-        flag = f"`--{name.replace('_', '-')}`" if option is not None else "—"
+        dashed = name.replace("_", "-")
+        flag = f"`--{dashed}`" if option is not None else "—"
         if option is not None and info.annotation is bool:
-            flag = f"`--{name}/--no-{name}`"
+            flag = f"`--{dashed}/--no-{dashed}`"
         kind = _cell(_annotation(info.annotation))
         default = _cell(settings_help_default(name))
         rows.append(

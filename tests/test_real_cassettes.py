@@ -36,6 +36,7 @@ def test_the_recording_names_a_local_model_and_the_settings_it_was_sent() -> Non
     assert info.model == "qwen2.5-coder-1.5b"
     assert info.settings["server"] == "llama-cpp-python"
     assert info.settings["temperature"] == 0
+    assert info.settings["sweep_claims"] is True  # a local model's defaults
 
 
 def test_every_seed_replays_from_its_cassette(replayed: list[dict[str, object]]) -> None:

@@ -50,6 +50,8 @@ DEFAULT_FUZZY_THRESHOLD = 90.0
 two changed words in a clause still match while a different sentence does not."""
 RECORD_TYPES = ("meeting", "aid_delivery", "diplomatic_protest", "claim")
 """The asks of one part when every record type gets a request of its own."""
+SWEEP_ASKS_PER_PART = 4
+"""Sentences the claim sweep asks about per part of an article, at most."""
 LOCAL_MAX_OUTPUT_TOKENS = 2048
 """The output limit of a local model when none is set."""
 LOCAL_CONCURRENCY = 2
@@ -62,6 +64,7 @@ LOCAL_LEVERS: dict[str, Any] = {
     "examples": "builtin",
     "max_chunk_tokens": 300,
     "chunk_overlap_tokens": 40,
+    "sweep_claims": True,
 }
 """The prompt levers a local (small) model gets unless told otherwise: the ones that
 raised F1 on a 1.5B model on the development articles (docs/benchmarks.md). A small model
@@ -214,6 +217,15 @@ class Settings(BaseModel):
             "(small models)."
         ),
         Env("EVENTX_CLAIMS_APART"),
+        Option(),
+    ] = False
+    sweep_claims: Annotated[
+        bool,
+        Field(
+            description="After the asks, ask about each sentence that reports speech and no "
+            "claim covers yet, one short request each (small models)."
+        ),
+        Env("EVENTX_SWEEP_CLAIMS"),
         Option(),
     ] = False
     passes: Annotated[
@@ -467,8 +479,10 @@ class Settings(BaseModel):
     @property
     def asks_per_part(self) -> int:
         """Requests each part of an article is asked in, re-asks aside: one, or one per
-        record type, or two (events, claims), plus the recall passes."""
-        return len(self.tasks) + self.passes - 1
+        record type, or two (events, claims), plus the recall passes and, with
+        ``sweep_claims``, room for the sweep's asks."""
+        sweep = SWEEP_ASKS_PER_PART if self.sweep_claims else 0
+        return len(self.tasks) + self.passes - 1 + sweep
 
     @property
     def tasks(self) -> tuple[str | None, ...]:
@@ -527,6 +541,7 @@ class SettingOverrides(TypedDict, total=False):
     examples: str | None
     per_type: bool | None
     claims_apart: bool | None
+    sweep_claims: bool | None
     passes: int | None
     max_reasks: int | None
     max_transient_retries: int | None

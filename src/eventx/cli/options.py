@@ -25,8 +25,8 @@ ENDPOINT = ("model", "base_url", "base_urls", "server", "mode")
 """Where requests go and how the schema is sent."""
 LOCAL = ("local",)
 """A model run on this machine for the run."""
-PROMPT = ("schema_profile", "examples", "per_type", "claims_apart", "passes")
-"""What the model is offered and asked: schema profile, worked examples, passes."""
+PROMPT = ("schema_profile", "examples", "per_type", "claims_apart", "sweep_claims", "passes")
+"""What the model is offered and asked: schema profile, worked examples, asks, passes."""
 QUALITY = (
     "grounding",
     "actors_near_evidence",

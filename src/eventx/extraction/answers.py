@@ -50,7 +50,8 @@ class Ask:
 
     part: Part
     task: str | None = None
-    """A record type (``meeting``, ``claim`` …), ``missing`` for a recall pass, or None."""
+    """A record type (``meeting``, ``claim`` …), ``missing`` for a recall pass, ``sweep``
+    for the claim sweep, or None."""
     depth: int = 0
     """How many times the part was halved after an answer was cut off."""
 
@@ -293,7 +294,10 @@ def _with_country_codes(data: Any) -> Any:
 
 
 def _schema_task(task: str | None) -> str | None:
-    """The record type a task narrows the schema to (a recall pass asks for every type)."""
+    """The record type a task narrows the schema to (a recall pass asks for every type,
+    the claim sweep for claims)."""
+    if task == "sweep":
+        return "claim"
     return None if task in (None, "missing") else task
 
 

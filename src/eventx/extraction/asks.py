@@ -3,7 +3,9 @@
 Each part of an article (a chunk, or the whole text) gets one ask for every record
 type at once, one for events and one for claims (``claims_apart``), or one ask per
 record type (``per_type``); then, with ``passes`` above
-1, recall asks that list what was found and ask for what is missing. An ask whose
+1, recall asks that list what was found and ask for what is missing; with
+``sweep_claims``, last, one ask per sentence that reports speech and no claim covers
+(:mod:`eventx.extraction.sweep`). An ask whose
 answer was cut off at the output limit is asked again as two halves of its text, up to
 :data:`MAX_SPLIT_DEPTH` times. An ask that ends invalid keeps whatever its earlier
 answers had grounded, and the article goes on with its other asks; only when every ask
@@ -23,6 +25,7 @@ from eventx.extraction.answers import ArticleCall, Ask
 from eventx.extraction.failures import SOFT_FAILURES
 from eventx.extraction.merge import merge_parts
 from eventx.extraction.requests import recall_task
+from eventx.extraction.sweep import sweep_parts
 from eventx.ingest.chunk import Chunk, sentence_spans
 from eventx.ingest.prepare import Part
 from eventx.models import ArticleExtraction, ResultWarning
@@ -48,8 +51,11 @@ async def ask_article(
     passes: int,
     ask: AskFn,
     classify: Callable[[Exception], errors.ExtractionError],
+    *,
+    sweep_claims: bool = False,
 ) -> list[ArticleExtraction]:
-    """Every ask of the article's parts; the answers to keep, in order.
+    """Every ask of the article's parts, then the claim sweep's asks when
+    ``sweep_claims``; the answers to keep, in order.
 
     Raises:
         ExtractionError: when every ask failed and no record was kept, or at once for a
@@ -64,9 +70,28 @@ async def ask_article(
             listing = recall_task(merge_parts(found).extraction) if found else None
             found += await _one(call, Ask(part, "missing"), listing, ask, classify, outcome)
         outcome.kept += found
+    if sweep_claims:
+        await _sweep(call, ask, classify, outcome)
     if outcome.failures and not outcome.succeeded and not _has_records(outcome.kept):
         raise outcome.failures[0]
     return outcome.kept
+
+
+async def _sweep(
+    call: ArticleCall,
+    ask: AskFn,
+    classify: Callable[[Exception], errors.ExtractionError],
+    outcome: _Outcome,
+) -> None:
+    """The claim sweep's asks. One the article's budget does not allow ends the sweep,
+    with the warning ``sweep_stopped``: the records of the other asks stand."""
+    for excerpt in sweep_parts(call.prepared, outcome.kept):
+        try:
+            outcome.kept += await _one(call, Ask(excerpt, "sweep"), None, ask, classify, outcome)
+        except errors.BudgetExceededError as error:
+            message = f"the claim sweep stopped at sentence {excerpt.chunk.number}: {error.detail}"
+            call.warnings.append(ResultWarning(code="sweep_stopped", message=message))
+            return
 
 
 async def _one(
@@ -103,8 +128,8 @@ def _has_records(answers: list[ArticleExtraction]) -> bool:
 
 
 def _warning(code: str, ask: Ask, error: errors.ExtractionError) -> ResultWarning:
-    what = "every record type" if ask.task is None else ask.task
-    where = f"part {ask.part.chunk.number}" if ask.part.count > 1 or ask.depth else "the article"
+    what = {None: "every record type", "sweep": "claims"}.get(ask.task, ask.task)
+    where = _where(ask)
     messages = {
         "answer_split": f"the answer for {what} in {where} was cut off at the output limit; "
         "asked again in two halves",
@@ -112,6 +137,14 @@ def _warning(code: str, ask: Ask, error: errors.ExtractionError) -> ResultWarnin
         "grounded by earlier answers were kept",
     }
     return ResultWarning(code=code, message=messages[code])
+
+
+def _where(ask: Ask) -> str:
+    """The ask's text, as a warning names it."""
+    number = ask.part.chunk.number
+    if ask.task == "sweep":
+        return f"sentence {number} the claim sweep asked about"
+    return f"part {number}" if ask.part.count > 1 or ask.depth else "the article"
 
 
 def _halves(ask: Ask) -> list[Ask]:

@@ -316,7 +316,12 @@ class Extractor:
         with active(call):
             try:
                 kept = await ask_article(
-                    call, self.settings.tasks, passes, ask, lambda exc: self._classify(call, exc)
+                    call,
+                    self.settings.tasks,
+                    passes,
+                    ask,
+                    lambda exc: self._classify(call, exc),
+                    sweep_claims=self.settings.sweep_claims,
                 )
             except Exception as exc:
                 return self._failed(call, exc, on_error)

@@ -40,10 +40,12 @@ INSTRUCTIONS = """\
 You extract political events and attributed claims from one news article.
 
 From the article body only, extract:
-- meeting: meetings, talks, visits and calls between named actors, held or planned;
-- aid_delivery: aid delivered or pledged by a donor to a recipient;
+- meeting: meetings, talks, visits and calls between named actors, held or planned \
+(an announcement, a statement or a decision is not a meeting);
+- aid_delivery: aid (weapons, money, goods, equipment) delivered, sent, announced or \
+pledged by a donor to a recipient;
 - diplomatic_protest: formal protests such as an ambassador summoned, a note, a demarche, \
-an expulsion or a recall;
+an expulsion or a recall (criticism, a warning or a worry is a claim, not a protest);
 - claims: statements the article attributes to a named speaker (person, government, \
 organization or outlet); one claim per distinct statement, so a speaker quoted on three \
 points gives three claims.
@@ -123,8 +125,15 @@ TASKS = {
         "named speaker: every one of them, one claim per statement; if there is none, answer "
         "with an empty list."
     ),
+    "sweep": (
+        "This is an excerpt of the article. Extract only the claims in its last sentence: "
+        "what it says a named speaker (person, government, organization or outlet) said, "
+        "announced, warned, denied or believes, one claim per statement; the speaker may be "
+        "named in the sentence before. Quote the last sentence. If it attributes no "
+        "statement to a named speaker, answer with an empty list."
+    ),
 }
-"""What a request for one record type asks, after the article."""
+"""What a request for one record type (or the claim sweep) asks, after the article."""
 
 
 # -- the schema the model sees ------------------------------------------------------------

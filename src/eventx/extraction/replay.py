@@ -62,6 +62,7 @@ REQUEST_SETTINGS = (
     "examples",
     "per_type",
     "claims_apart",
+    "sweep_claims",
     "passes",
     "verify",
     "max_reasks",

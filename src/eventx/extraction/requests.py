@@ -73,11 +73,13 @@ class RequestPlan:
 
     @property
     def prompt_hash(self) -> str:
-        """A short hash of everything fixed in the prompt, the wording of re-asks and of
-        checks (with ``verify``) included."""
+        """A short hash of everything fixed in the prompt, the wording of re-asks, of
+        checks (with ``verify``) and of the claim sweep (with ``sweep_claims``) included."""
         fixed = self.parts.instructions + reask_message([Ungrounded("e1", "…")])
         if self.settings.verify:
             fixed += check_digest()
+        if self.settings.sweep_claims:
+            fixed += TASKS["sweep"]
         parts = PromptParts(fixed, self.parts.schema, self.parts.examples)
         return prompt_hash(ArticleExtraction, parts, self.settings.schema_profile)
 
