@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from eventx.cli import main
+from eventx.extraction.prompt import TASKS
 from eventx.extraction.replay import CassetteDeck
 from tests.conftest import ROOT, SEEDS
 
@@ -59,3 +61,12 @@ def test_every_kept_quote_is_the_articles_own_text(replayed: list[dict[str, obje
                 assert text[evidence["start"] : evidence["end"]] == evidence["quote"]
                 quotes += 1
     assert quotes > 0, "the real model's answers gave no grounded record"
+
+
+def test_the_claim_sweep_asked_the_real_model_about_single_sentences() -> None:
+    asked = 0
+    for cassette in REAL_CASSETTES.glob("*.yaml"):
+        for exchange in yaml.safe_load(cassette.read_text(encoding="utf-8"))["interactions"]:
+            body = json.loads(exchange["request"]["body"])
+            asked += body["messages"][-1]["content"].endswith("Task: " + TASKS["sweep"])
+    assert asked >= len(list(SEEDS.glob("*.txt")))

@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -42,6 +43,11 @@ ARTICLES = {
         "Tokyo. Japan delivered 100 trucks and 50 generators to Ukraine last week, the "
         "Japanese defence ministry said on Tuesday. The ministry said further deliveries "
         "would follow in the summer."
+    ),
+    "aid_de": (  # the 135M model answers with a quote the article does not hold: a re-ask
+        "Berlin. Deutschland wird der Ukraine weitere Luftabwehrsysteme liefern, kündigte "
+        "Verteidigungsminister Boris Pistorius am Dienstag an. Die Lieferung soll im Sommer "
+        "erfolgen."
     ),
 }
 SETTINGS = {
@@ -159,13 +165,14 @@ def test_invented_quotes_are_reasked_then_dropped(recorded: RecordedRun) -> None
     reasked = 0
     for article_id, result in recorded.results.items():
         exchanges = recorded.exchanges(article_id)
+        bodies = [json.loads(e["request"]["body"]) for e in exchanges]  # type: ignore[index]
+        reasks = [body for body in bodies if _answered_before(body)]  # halves are asks anew
         dropped = [w for w in result.warnings if w.code.startswith("ungrounded_")]
-        if len(exchanges) > 1:
-            reasked += 1
-            body = json.loads(exchanges[1]["request"]["body"])  # type: ignore[index]
+        for body in reasks:
             assert "not in the article text" in json.dumps(body["messages"], ensure_ascii=False)
-        if dropped:
-            assert len(exchanges) == 1 + SETTINGS["max_reasks"]
+        reasked += bool(reasks)
+        if dropped:  # only the last allowed answer drops what it cannot ground
+            assert len(reasks) >= SETTINGS["max_reasks"]
         for record in result.extraction.records() if result.extraction else []:
             for evidence in record.all_evidence():
                 text = ARTICLES[article_id]
@@ -175,10 +182,15 @@ def test_invented_quotes_are_reasked_then_dropped(recorded: RecordedRun) -> None
     assert reasked >= 1, "the model quoted every sentence verbatim: nothing was re-asked"
 
 
+def _answered_before(body: dict[str, Any]) -> bool:
+    """A re-ask carries the model's earlier answer."""
+    return any(message["role"] == "assistant" for message in body["messages"])
+
+
 def test_a_second_run_resumes_without_sending(recorded: RecordedRun, model: Path) -> None:
     folder = recorded.output.parent / "articles"
     summary = eventx.run([folder], recorded.output, local=str(model), **SETTINGS)
-    assert (summary.articles, summary.skipped, summary.requests) == (0, 2, 0)
+    assert (summary.articles, summary.skipped, summary.requests) == (0, len(ARTICLES), 0)
 
 
 def test_no_server_outlives_a_run(recorded: RecordedRun, model: Path) -> None:

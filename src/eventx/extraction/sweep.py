@@ -61,8 +61,8 @@ def reports_speech(sentence: str, language: str | None) -> bool:
 
 def sweep_parts(prepared: PreparedArticle, found: Iterable[ArticleExtraction]) -> list[Part]:
     """The excerpts to ask about: each uncovered sentence reporting speech, with the
-    sentence before it, in text order; at most
-    :data:`~eventx.settings.SWEEP_ASKS_PER_PART` per part (the first ones in the text)."""
+    sentence before it, in text order; the first
+    :data:`~eventx.settings.SWEEP_ASKS_PER_PART` times the article's parts, at most."""
     text = prepared.cleaned.text
     covered = _claimed_spans(found)
     sentences = [span for span in (_trimmed(text, s, e) for s, e in sentence_spans(text)) if span]
