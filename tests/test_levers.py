@@ -19,12 +19,6 @@ MEETING = FAULT_ANSWER["events"][0]
 CLAIM = FAULT_ANSWER["claims"][0]
 
 
-def _answer(events: list[Any] = (), claims: list[Any] = ()) -> llm.Step:  # type: ignore[assignment]
-    return llm.answer(
-        {"events": copy.deepcopy(list(events)), "claims": copy.deepcopy(list(claims))}
-    )
-
-
 def _invented(record: dict[str, Any]) -> dict[str, Any]:
     changed = copy.deepcopy(record)
     changed["evidence"] = [{"quote": "Deutschland wird Polen im Sommer weitere Panzer liefern"}]
@@ -40,7 +34,7 @@ def _user(request: dict[str, Any]) -> str:
 
 
 def test_one_request_per_record_type_narrows_each_schema(server, extractors) -> None:
-    server.script(_answer([MEETING]), _answer(), _answer(), _answer(claims=[CLAIM]))
+    server.script(llm.records([MEETING]), llm.records(), llm.records(), llm.records(claims=[CLAIM]))
     result = extractors(server, per_type=True, mode="tools").extract(ARTICLE)
     assert len(server.requests) == 4
     tasks = [_user(request).rsplit("Task: ", 1)[1] for request in server.requests]
@@ -56,7 +50,7 @@ def test_one_request_per_record_type_narrows_each_schema(server, extractors) -> 
 
 
 def test_claims_apart_asks_events_and_claims_in_two_requests(server, extractors) -> None:
-    server.script(_answer([MEETING]), _answer(claims=[CLAIM]))
+    server.script(llm.records([MEETING]), llm.records(claims=[CLAIM]))
     result = extractors(server, claims_apart=True, mode="tools").extract(ARTICLE)
     assert len(server.requests) == 2
     tasks = [_user(request).rsplit("Task: ", 1)[1] for request in server.requests]
@@ -72,7 +66,7 @@ def test_claims_apart_asks_events_and_claims_in_two_requests(server, extractors)
 
 
 def test_a_recall_pass_lists_what_was_found_and_adds_only_what_is_new(server, extractors) -> None:
-    server.script(_answer([MEETING]), _answer([MEETING], [CLAIM]))
+    server.script(llm.records([MEETING]), llm.records([MEETING], [CLAIM]))
     result = extractors(server, passes=2).extract(ARTICLE)
     assert len(server.requests) == 2
     second = _user(server.requests[1])
@@ -83,7 +77,8 @@ def test_a_recall_pass_lists_what_was_found_and_adds_only_what_is_new(server, ex
 
 
 def test_a_reask_never_loses_a_grounded_record(server, extractors) -> None:
-    server.script(_answer([MEETING], [_invented(CLAIM)]), _answer())  # the re-ask: nothing left
+    nothing_left = llm.records()  # the re-ask's answer
+    server.script(llm.records([MEETING], [_invented(CLAIM)]), nothing_left)
     result = extractors(server, max_reasks=1).extract(ARTICLE)
     assert len(server.requests) == 2
     reask = json.dumps(server.requests[1]["messages"], ensure_ascii=False)
@@ -95,7 +90,7 @@ def test_a_reask_never_loses_a_grounded_record(server, extractors) -> None:
 
 def test_salvaged_records_are_kept_when_the_reasks_stay_invalid(server, extractors) -> None:
     broken = {"events": [{"type": "meeting", "status": "happened"}], "claims": []}
-    server.script(_answer([MEETING], [_invented(CLAIM)]), llm.answer(broken))
+    server.script(llm.records([MEETING], [_invented(CLAIM)]), llm.answer(broken))
     result = extractors(server, max_reasks=1).extract(ARTICLE)
     assert result.ok
     assert [event.type for event in result.extraction.events] == ["meeting"]
@@ -122,7 +117,7 @@ def test_the_compact_profile_offers_fewer_fields_and_numbers_the_records(
 
 
 def test_examples_go_first_and_a_bad_example_is_refused(server, extractors, tmp_path: Path) -> None:
-    server.script(_answer([MEETING]))
+    server.script(llm.records([MEETING]))
     extractors(server, examples="builtin", mode="json").extract(ARTICLE)
     system = _system(server.requests[0])
     assert "Worked examples" in system
@@ -144,7 +139,7 @@ def test_examples_go_first_and_a_bad_example_is_refused(server, extractors, tmp_
 def test_json_mode_sends_the_schema_as_a_grammar_where_the_server_takes_it(
     server, extractors
 ) -> None:
-    server.script(_answer([MEETING]), _answer([MEETING]))
+    server.script(llm.records([MEETING]), llm.records([MEETING]))
     options = {"base_url": server.base_url, "api_key": "k", "mode": "json"}
     with Extractor(**options, server="llama-cpp-python") as extractor:
         extractor.extract(ARTICLE)
@@ -165,7 +160,7 @@ def test_records_whose_actors_are_not_near_their_evidence_can_be_dropped(
         {"name": "Brasilien", "kind": "state"},
         {"name": "Chile", "kind": "state"},
     ]
-    server.script(_answer([far]), _answer([far]))
+    server.script(llm.records([far]), llm.records([far]))
     kept = extractors(server).extract(ARTICLE)
     dropped = extractors(server, actors_near_evidence=True).extract(ARTICLE)
     assert len(kept.extraction.events) == 1
@@ -181,7 +176,7 @@ def test_country_names_and_two_letter_codes_are_read_as_codes_not_reasked(
     meeting["participants"][1]["country"] = "pl"
     claim = copy.deepcopy(CLAIM)
     claim["speaker"]["country"] = "a country the model made up"
-    server.script(_answer([meeting], [claim]))
+    server.script(llm.records([meeting], [claim]))
     result = extractors(server).extract(ARTICLE)
     assert len(server.requests) == 1
     participants = result.extraction.events[0].participants
@@ -194,7 +189,7 @@ def test_an_event_told_twice_is_merged_only_when_asked(server, extractors) -> No
     again["evidence"] = [{"quote": "Die beiden Minister vereinbarten eine engere Abstimmung"}]
     again.pop("date")
     for merge, meetings in ((False, 2), (True, 1)):
-        server.script(_answer([MEETING, again]))
+        server.script(llm.records([MEETING, again]))
         result = extractors(server, merge_restated=merge).extract(ARTICLE)
         assert len(result.extraction.events) == meetings
     assert len(result.extraction.events[0].evidence) == 3
@@ -212,7 +207,7 @@ def test_verify_asks_about_each_event_and_drops_what_the_model_does_not_confirm(
         "evidence": [{"quote": "Die beiden Minister vereinbarten eine engere Abstimmung"}],
     }  # fmt: skip
     server.script(
-        _answer([MEETING, protest], [CLAIM]),
+        llm.records([MEETING, protest], [CLAIM]),
         llm.answer({"holds": True}),
         llm.answer({"holds": False}),
     )
@@ -229,7 +224,7 @@ def test_verify_asks_about_each_event_and_drops_what_the_model_does_not_confirm(
 
 
 def test_a_check_without_a_usable_answer_keeps_the_event(server, extractors) -> None:
-    server.script(_answer([MEETING]), llm.malformed(), llm.malformed())
+    server.script(llm.records([MEETING]), llm.malformed(), llm.malformed())
     result = extractors(server, verify=True).extract(ARTICLE)
     assert [event.type for event in result.extraction.events] == ["meeting"]
     assert [w.code for w in result.warnings] == ["check_failed"]

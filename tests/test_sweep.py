@@ -92,14 +92,8 @@ def test_the_sweep_is_bounded_per_part() -> None:
     assert len(sweep_parts(prepared, [])) == 4
 
 
-def _answer(events: list[Any] = (), claims: list[Any] = ()) -> llm.Step:  # type: ignore[assignment]
-    return llm.answer(
-        {"events": copy.deepcopy(list(events)), "claims": copy.deepcopy(list(claims))}
-    )
-
-
 def test_the_sweep_adds_the_claims_the_first_ask_missed(server, extractors) -> None:
-    server.script(_answer([MEETING]), _answer(claims=[CLAIM]))
+    server.script(llm.records([MEETING]), llm.records(claims=[CLAIM]))
     result = extractors(server, sweep_claims=True, mode="tools").extract(ARTICLE)
     assert len(server.requests) == 2
     first, sweep = server.requests
@@ -116,14 +110,14 @@ def test_the_sweep_adds_the_claims_the_first_ask_missed(server, extractors) -> N
 
 
 def test_no_sweep_ask_when_the_first_ask_found_the_claim(server, extractors) -> None:
-    server.script(_answer([MEETING], [CLAIM]))
+    server.script(llm.records([MEETING], [CLAIM]))
     result = extractors(server, sweep_claims=True, mode="tools").extract(ARTICLE)
     assert len(server.requests) == 1
     assert len(result.extraction.claims) == 1
 
 
 def test_a_failed_sweep_ask_keeps_the_article_and_says_so(server, extractors) -> None:
-    server.script(_answer([MEETING]), llm.malformed(), llm.malformed(), llm.malformed())
+    server.script(llm.records([MEETING]), llm.malformed(), llm.malformed(), llm.malformed())
     result = extractors(server, sweep_claims=True, mode="tools").extract(ARTICLE)
     assert result.error is None
     assert [event.type for event in result.extraction.events] == ["meeting"]
@@ -145,7 +139,7 @@ def test_the_request_budget_makes_room_for_the_sweep() -> None:
 
 
 def test_a_budget_spent_ends_the_sweep_not_the_article(server, extractors) -> None:
-    server.script(_answer([MEETING]))
+    server.script(llm.records([MEETING]))
     extractor = extractors(server, sweep_claims=True, mode="tools", max_requests_per_article=1)
     result = extractor.extract(ARTICLE)
     assert len(server.requests) == 1

@@ -26,6 +26,7 @@ line in the batch's error file instead of its output file.
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 import json
@@ -36,7 +37,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -65,6 +66,11 @@ class Step:
 def answer(payload: dict[str, Any] | None = None) -> Step:
     """Answer with ``payload``, or with the stored answer for the article."""
     return Step("answer", payload)
+
+
+def records(events: Sequence[dict[str, Any]] = (), claims: Sequence[dict[str, Any]] = ()) -> Step:
+    """Answer with these events and claims (copies: a test may change its own afterwards)."""
+    return answer({"events": copy.deepcopy(list(events)), "claims": copy.deepcopy(list(claims))})
 
 
 def http_error(status: int, retry_after: str | None = None) -> Step:
